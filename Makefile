@@ -1,0 +1,17 @@
+# The README's commands. Both bootstrap everything they need (see bin/bootstrap).
+.PHONY: run test lint format bench
+
+run:
+	@bash bin/bootstrap run
+
+test:
+	@bash bin/bootstrap test $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench:
+	@bash bin/bootstrap bench

@@ -1,0 +1,20 @@
+"""Settings for the test-suite, its web server and its Celery worker (real PostgreSQL, Redis)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
+os.environ.setdefault("HORIZONTAL_BASE_URL", "http://horizontal.localhost:8765")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+from .base import *  # noqa: F403
+
+# The suite's broker and cache live in their own Redis database so that a running
+# `make run` on the same Redis never sees test tasks.
+_redis_test = os.environ.get("TEST_REDIS_URL") or REDIS_URL.rsplit("/", 1)[0] + "/14"  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _redis_test)
+CACHES["default"]["LOCATION"] = _redis_test  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,0 +1,1 @@
+"""Directory models (profiles, posts) come with the directory work; public schema."""

@@ -1,0 +1,1 @@
+"""Evaluation models (surveys, anonymous responses) come later; each group's schema."""

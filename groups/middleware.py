@@ -1,0 +1,36 @@
+"""Deny by default: on a group host, only the group's active members get past this point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+
+from .selectors import membership_get_active
+
+# Paths on a group host that a signed-in non-member may open. Keep this list short and explicit;
+# each entry needs its own test in tests/security/. (Invitation acceptance will be the first.)
+PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ()
+
+
+class GroupMembershipMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None
+        if getattr(request, "group", None) is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.build_absolute_uri(), settings.LOGIN_URL)
+        request.membership = membership_get_active(user_id=request.user.pk)
+        if request.membership is None and not request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
+            # 404, not 403: someone outside the group learns nothing about what is inside.
+            raise Http404("Not a member of this group.")
+        response = self.get_response(request)
+        # Group pages are confidential: never stored by the browser or a proxy.
+        patch_cache_control(response, no_store=True, private=True)
+        return response

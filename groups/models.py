@@ -1,0 +1,51 @@
+"""Group-schema models. Every row here lives in one group's schema; code never filters by group."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Membership(models.Model):
+    """A person's place in this group, with their role."""
+
+    class Role(models.TextChoices):
+        POINT_PERSON = "point_person", _("Point-person")
+        MEMBER = "member", _("Member")
+        FACILITATOR = "facilitator", _("Facilitator")
+        EVALUATOR = "evaluator", _("Evaluator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=True
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", name="membership_one_per_user")]
+        ordering = ["joined_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.role})"
+
+
+class WorkerCheck(models.Model):
+    """A point-person's check that background work runs for this group, and where it ran."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    ran_at = models.DateTimeField(null=True, blank=True)
+    ran_in_schema = models.CharField(max_length=63, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        get_latest_by = "requested_at"
+
+    def __str__(self) -> str:
+        return f"worker check {self.pk}"

@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from .urls_helpers import society_url
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    """What base.html needs on every page: society name, links home, the current group."""
+    return {
+        "society_name": settings.SOCIETY_NAME,
+        "society_home_url": society_url("/"),
+        "current_group": getattr(request, "group", None),
+        "login_url": settings.LOGIN_URL,
+    }

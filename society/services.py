@@ -1,0 +1,142 @@
+"""Writes to the public schema, and the only code that creates or drops group schemas."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_context, schema_exists
+
+from .models import GroupDomain, PeerGroup, validate_group_slug
+from .urls_helpers import group_host
+
+logger = logging.getLogger(__name__)
+
+
+def _quote(schema_name: str) -> str:
+    return connection.ops.quote_name(schema_name)
+
+
+def template_schema_migrate(*, verbosity: int = 0) -> None:
+    """Create the template schema if missing and bring it to the latest group migrations.
+
+    Side effects: DDL in the template schema. New groups are cloned from it.
+    """
+    template = settings.TENANT_BASE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(template)}")
+    call_command(
+        "migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity
+    )
+
+
+def schemas_migrate(*, verbosity: int = 0) -> list[str]:
+    """Migrate public, the template and every group that has a schema; return the groups migrated.
+
+    Groups still queued or failed have no schema and are skipped (migrating a missing schema
+    is refused by django-tenants rather than silently writing to public).
+    """
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    template_schema_migrate(verbosity=verbosity)
+    migrated = []
+    for schema_name in PeerGroup.objects.exclude(status=PeerGroup.Status.QUEUED).values_list(
+        "schema_name", flat=True
+    ):
+        if schema_exists(schema_name):
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=schema_name,
+                interactive=False,
+                verbosity=verbosity,
+            )
+            migrated.append(schema_name)
+    return migrated
+
+
+@transaction.atomic
+def group_create(*, name: str, slug: str) -> PeerGroup:
+    """Register a new group (status queued); its space is made by group_provision.
+
+    Raises ValidationError for a bad or taken slug.
+    """
+    validate_group_slug(slug)
+    schema_name = PeerGroup.schema_name_for(slug)
+    if PeerGroup.objects.filter(slug=slug).exists() or schema_exists(schema_name):
+        raise ValidationError({"slug": _("A group with this address already exists.")})
+    group = PeerGroup(name=name, slug=slug, schema_name=schema_name)
+    group.full_clean()
+    group.save()
+    return group
+
+
+def _set_status(group: PeerGroup, status: str, error: str = "") -> None:
+    group.status = status
+    group.provision_error = error
+    fields = ["status", "provision_error"]
+    if status == PeerGroup.Status.READY:
+        group.ready_at = timezone.now()
+        fields.append("ready_at")
+    group.save(update_fields=fields)
+
+
+def group_schema_clone(*, schema_name: str) -> None:
+    """Create `schema_name` as a copy of the template schema (tables, indexes, migration records).
+
+    Runs in one transaction: either the whole schema exists afterwards or none of it.
+    """
+    with transaction.atomic(), schema_context("public"):
+        CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, schema_name, "DATA")
+
+
+def group_schema_migrate_fresh(*, schema_name: str) -> None:
+    """Create `schema_name` by running every group migration (the slow way, for the benchmark)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {_quote(schema_name)}")
+    call_command(
+        "migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=0
+    )
+
+
+def group_schema_drop(*, schema_name: str) -> None:
+    """Drop a group schema and everything in it. Irreversible."""
+    if schema_name in ("public", settings.TENANT_BASE_SCHEMA) or not schema_name.startswith("g_"):
+        raise ValueError("Refusing to drop a schema that is not a group's.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(schema_name)} CASCADE")
+
+
+def group_provision(*, group: PeerGroup) -> PeerGroup:
+    """Make a group's space: clone the template schema, add its primary domain, mark it ready.
+
+    Idempotent: a ready group is returned unchanged; a failed or interrupted attempt is
+    cleaned up (its partial schema dropped) before the next one. On error the group is
+    marked failed, no schema is left behind, and the error is re-raised.
+    """
+    group.refresh_from_db()
+    if group.status == PeerGroup.Status.READY and schema_exists(group.schema_name):
+        return group
+    connection.set_schema_to_public()
+    _set_status(group, PeerGroup.Status.CREATING)
+    try:
+        group_schema_drop(schema_name=group.schema_name)
+        group_schema_clone(schema_name=group.schema_name)
+        with transaction.atomic():
+            GroupDomain.objects.get_or_create(
+                domain=group_host(group.slug), defaults={"tenant": group, "is_primary": True}
+            )
+            _set_status(group, PeerGroup.Status.READY)
+    except Exception as exc:
+        connection.set_schema_to_public()
+        group_schema_drop(schema_name=group.schema_name)
+        _set_status(group, PeerGroup.Status.FAILED, error=type(exc).__name__)
+        logger.exception("Provisioning group %s failed", group.pk)
+        raise
+    logger.info("Provisioned group %s", group.pk)
+    return group

@@ -1,0 +1,287 @@
+"""Shared test set-up: one test database, one template schema, two groups, one worker, one browser.
+
+Everything here runs against real PostgreSQL and Redis. Tests that only need the database use
+pytest-django's `db` (rolled back per test). Tests that drive other processes (Celery worker,
+gunicorn, the browser, `make run`) use `committed`, which writes for real and cleans up after.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, tenant_context
+
+# Playwright's sync API runs an event loop in this thread; our DB calls are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class World:
+    """Committed for the whole session: groups alpha and beta, and people in every role."""
+
+    alpha: object
+    beta: object
+    alice: object  # point-person of alpha, member of beta
+    bob: object  # member of alpha only
+    carol: object  # facilitator in alpha
+    erin: object  # evaluator in alpha
+    mallory: object  # point-person of beta only ("a member of another group")
+    sam: object  # society admin, in no group
+    olivia: object  # signed-in outsider, in no group
+
+
+def _make_world() -> World:
+    from groups.models import Membership
+    from groups.services import membership_add
+    from society.services import group_create, group_provision, template_schema_migrate
+    from tests.society.factories import InstitutionFactory, UserFactory
+
+    template_schema_migrate()
+    north = InstitutionFactory(name="Northfield University", email_domains=["northfield.edu"])
+    lake = InstitutionFactory(name="Lakeside College", email_domains=["lakeside.edu"])
+    people = {
+        name: UserFactory(
+            email=f"{name}@{inst.email_domains[0]}",
+            full_name=f"{name.title()} Tester",
+            institution=inst,
+        )
+        for name, inst in [
+            ("alice", north),
+            ("bob", lake),
+            ("carol", north),
+            ("erin", lake),
+            ("mallory", lake),
+            ("sam", north),
+            ("olivia", north),
+        ]
+    }
+    people["sam"].is_society_admin = True
+    people["sam"].save(update_fields=["is_society_admin"])
+    alpha = group_provision(group=group_create(name="Alpha Peer Group", slug="alpha"))
+    beta = group_provision(group=group_create(name="Beta Circle", slug="beta"))
+    R = Membership.Role
+    with tenant_context(alpha):
+        membership_add(user=people["alice"], role=R.POINT_PERSON)
+        membership_add(user=people["bob"], role=R.MEMBER)
+        membership_add(user=people["carol"], role=R.FACILITATOR)
+        membership_add(user=people["erin"], role=R.EVALUATOR)
+    with tenant_context(beta):
+        membership_add(user=people["mallory"], role=R.POINT_PERSON)
+        membership_add(user=people["alice"], role=R.MEMBER)
+    return World(alpha=alpha, beta=beta, **people)
+
+
+@pytest.fixture(scope="session")
+def world(django_db_setup, django_db_blocker) -> World:
+    with django_db_blocker.unblock():
+        return _make_world()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed(django_db_blocker) -> Iterator[None]:
+    """Database access outside a test transaction, for tests that other processes must see."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+
+
+def host_of(group=None) -> str:
+    from society.urls_helpers import group_host
+
+    base = settings.HORIZONTAL_BASE_HOST if group is None else group_host(group.slug)
+    return base + settings.HORIZONTAL_PORT_SUFFIX
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    """client_for(user, group): a test client signed in as `user`, talking to `group`'s host."""
+
+    def make(user=None, group=None) -> Client:
+        client = Client(HTTP_HOST=host_of(group))
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+def in_group(group):
+    """Context manager: run ORM code inside `group`'s schema."""
+    return tenant_context(group)
+
+
+def in_public():
+    return schema_context("public")
+
+
+# --- real processes --------------------------------------------------------------------------
+
+
+def database_url_of_tests() -> str:
+    db = settings.DATABASES["default"]
+    auth = quote(db["USER"] or "postgres")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=database_url_of_tests(),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        HORIZONTAL_BASE_URL=settings.HORIZONTAL_BASE_URL,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(world, tmp_path_factory) -> Iterator[str]:
+    """One real Celery worker for the session, on a queue of its own; yields the queue name."""
+    from config.celery import app
+
+    queue = f"horizontal-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                queue,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(
+            lambda: proc.poll() is not None or "ready." in log.read_text(), 60, "the Celery worker"
+        )
+        assert proc.poll() is None, log.read_text()
+        yield queue
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.task_default_queue = "celery"
+
+
+@pytest.fixture(scope="session")
+def web_server(world, tmp_path_factory) -> Iterator[str]:
+    """gunicorn serving the test database on the base URL's port; yields the base URL."""
+    port = int(settings.HORIZONTAL_PORT_SUFFIX.lstrip(":"))
+    assert not port_open(port), f"port {port} is taken; the browser tests need it"
+    log = tmp_path_factory.mktemp("web") / "gunicorn.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--access-logfile",
+                "-",
+            ],
+            cwd=ROOT,
+            env=process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: proc.poll() is not None or port_open(port), 30, "gunicorn")
+        assert proc.poll() is None, log.read_text()
+        yield settings.HORIZONTAL_BASE_URL
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+# --- browser (pytest-playwright, Debian's Chromium) ---------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # axe-core is injected as a script; our CSP rightly forbids that: the test context bypasses it.
+    return {**browser_context_args, "bypass_csp": True, "viewport": {"width": 1200, "height": 800}}
