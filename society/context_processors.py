@@ -5,10 +5,14 @@ from .urls_helpers import society_url
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    """What base.html needs on every page: society name, links home, the current group."""
+    """What base.html needs on every page: society name, links home, the current group.
+
+    The group is named only to its members: a refusal page must not confirm what it refuses.
+    """
+    group = getattr(request, "group", None)
     return {
         "society_name": settings.SOCIETY_NAME,
         "society_home_url": society_url("/"),
-        "current_group": getattr(request, "group", None),
+        "current_group": group if getattr(request, "membership", None) else None,
         "login_url": settings.LOGIN_URL,
     }

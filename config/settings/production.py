@@ -10,3 +10,6 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)  # noqa: F405
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)  # noqa: F405
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a one-way decision for the society's domain, taken by its operators.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]

@@ -5,37 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('point_person', 'Point-person'), ('member', 'Member'), ('facilitator', 'Facilitator'), ('evaluator', 'Evaluator')], default='member', max_length=20)),
-                ('is_active', models.BooleanField(default=True)),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("point_person", "Point-person"),
+                            ("member", "Member"),
+                            ("facilitator", "Facilitator"),
+                            ("evaluator", "Evaluator"),
+                        ],
+                        default="member",
+                        max_length=20,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("joined_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['joined_at', 'pk'],
+                "ordering": ["joined_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WorkerCheck',
+            name="WorkerCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ran_at', models.DateTimeField(blank=True, null=True)),
-                ('ran_in_schema', models.CharField(blank=True, max_length=63)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ran_at", models.DateTimeField(blank=True, null=True)),
+                ("ran_in_schema", models.CharField(blank=True, max_length=63)),
             ],
             options={
-                'ordering': ['-requested_at', '-pk'],
-                'get_latest_by': 'requested_at',
+                "ordering": ["-requested_at", "-pk"],
+                "get_latest_by": "requested_at",
             },
         ),
     ]
