@@ -88,8 +88,32 @@ def _make_world() -> World:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    django_test_environment, django_db_blocker, django_db_createdb, django_db_keepdb
+):
+    """Always create the test database, also for sessions whose tests only use `committed`.
+
+    (pytest-django creates it only when some collected test asks for `db`.)
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0,
+            interactive=False,
+            aliases={"default"},
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def world(django_db_setup, django_db_blocker) -> World:
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
         return _make_world()
 
 
@@ -100,9 +124,10 @@ def _public_schema_after_each_test() -> Iterator[None]:
 
 
 @pytest.fixture
-def committed(django_db_blocker) -> Iterator[None]:
+def committed(django_db_setup, django_db_blocker) -> Iterator[None]:
     """Database access outside a test transaction, for tests that other processes must see."""
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
         yield
         connection.set_schema_to_public()
 
