@@ -16,7 +16,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep a screenshot in .artifacts/; also in HORIZONTAL_SCREENSHOTS_DIR (the README's) if set."""
+    """Save to .artifacts/, and to HORIZONTAL_SCREENSHOTS_DIR (the README's) when set."""
     targets = [ROOT / ".artifacts" / "screenshots"]
     if os.environ.get("HORIZONTAL_SCREENSHOTS_DIR"):
         targets.append(Path(os.environ["HORIZONTAL_SCREENSHOTS_DIR"]).resolve())
