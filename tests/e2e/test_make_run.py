@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -170,7 +169,8 @@ def test_make_run_starts_everything_on_a_bare_machine_and_ctrl_c_stops_it(tmp_pa
         assert "Creating a private PostgreSQL cluster" not in output  # the data was kept
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{pg}/horizontal") as conn:
             counts = conn.execute(
-                "SELECT (SELECT count(*) FROM society_user), (SELECT count(*) FROM society_peergroup),"
+                "SELECT (SELECT count(*) FROM society_user),"
+                " (SELECT count(*) FROM society_peergroup),"
                 " (SELECT count(*) FROM g_k_club.groups_membership),"
                 " (SELECT count(*) FROM society_institution)"
             ).fetchone()
@@ -181,4 +181,3 @@ def test_make_run_starts_everything_on_a_bare_machine_and_ctrl_c_stops_it(tmp_pa
         real = (data_dir / "postgres").resolve()
         if real != data_dir / "postgres":
             shutil.rmtree(real, ignore_errors=True)
-    time.sleep(0)
