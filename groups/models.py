@@ -26,7 +26,7 @@ class Membership(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint("user", name="membership_one_per_user")]
+        constraints = [models.UniqueConstraint(fields=["user"], name="membership_one_per_user")]
         ordering = ["joined_at", "pk"]
 
     def __str__(self) -> str:

@@ -167,7 +167,9 @@ class MembershipIndex(models.Model):
     group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="member_links")
 
     class Meta:
-        constraints = [models.UniqueConstraint("user", "group", name="membership_index_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="membership_index_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
 from .models import GroupDomain, PeerGroup, validate_group_slug
+from .schema_copy import schema_copy
 from .urls_helpers import group_host
 
 logger = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ def group_schema_clone(*, schema_name: str) -> None:
 
     Runs in one transaction: either the whole schema exists afterwards or none of it.
     """
-    with transaction.atomic(), schema_context("public"):
-        CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, schema_name, "DATA")
+    with schema_context("public"):
+        schema_copy(source=settings.TENANT_BASE_SCHEMA, target=schema_name)
 
 
 def group_schema_migrate_fresh(*, schema_name: str) -> None:
