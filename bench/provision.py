@@ -88,9 +88,8 @@ def main() -> None:
     migrate = statistics.median(times["migrate"])
     print(f"rounds: {args.rounds}; template runs {[round(t, 3) for t in times['template']]}")
     print(f"rounds: {args.rounds}; migrate runs  {[round(t, 3) for t in times['migrate']]}")
-    print(
-        f"provision: template {template:.2f} s, migrate {migrate:.2f} s, ratio {migrate / template:.1f}"
-    )
+    ratio = migrate / template
+    print(f"provision: template {template:.2f} s, migrate {migrate:.2f} s, ratio {ratio:.1f}")
 
 
 if __name__ == "__main__":

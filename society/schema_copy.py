@@ -31,7 +31,8 @@ def _catalog(cursor, source: str) -> dict[str, list]:
         " UNION ALL SELECT p.proname, 'f' FROM pg_proc p JOIN pg_namespace n"
         " ON n.oid = p.pronamespace WHERE n.nspname = %s"
         " UNION ALL SELECT t.tgname, 't' FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal",
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND NOT t.tgisinternal",
         [source] * 4,
     )
     unsupported = cursor.fetchall()
