@@ -42,10 +42,11 @@ def scratch_database(name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--database", default="horizontal_bench", help="scratch database name")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    maintenance = scratch_database("horizontal_bench")
+    maintenance = scratch_database(args.database)
     import django
 
     django.setup()
@@ -82,7 +83,9 @@ def main() -> None:
 
     connection.close()
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS horizontal_bench WITH (FORCE)")
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database))
+        )
 
     template = statistics.median(times["template"])
     migrate = statistics.median(times["migrate"])

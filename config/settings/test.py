@@ -3,7 +3,10 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
-os.environ.setdefault("HORIZONTAL_BASE_URL", "http://horizontal.localhost:8765")
+# The suite's own port, whatever a surrounding `make run` environment says.
+os.environ["HORIZONTAL_BASE_URL"] = os.environ.get(
+    "HORIZONTAL_TEST_BASE_URL", "http://horizontal.localhost:8765"
+)
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 from .base import *  # noqa: F403

@@ -1,0 +1,69 @@
+"""The repository's own promises: compose file, pinned requirements, README, bench script."""
+
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def test_docker_compose_runs_the_same_stack_with_the_same_settings():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis", "mail"} <= set(services)
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
+        assert "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert "celery -A config worker" in services["worker"]["command"]
+    assert "celery -A config beat" in services["beat"]["command"]
+    assert "schemas_migrate" in services["web"]["command"]
+
+
+def test_every_requirement_is_pinned():
+    lines = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines and all(
+        re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[0-9][\w.]*", line) for line in lines
+    )
+    names = {line.split("==")[0].lower() for line in lines}
+    assert {"lxml", "xmlsec"} <= names  # pinned together
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S)
+    assert blocks[0].strip() == "make run"
+    assert blocks[1].strip() == "make test"
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+    for shot in re.findall(r"\]\((docs/screenshots/[\w.-]+\.png)\)", readme):
+        assert (ROOT / shot).is_file(), shot
+
+
+def test_provision_bench_prints_its_closing_line():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/provision.py",
+            "--rounds",
+            "1",
+            "--database",
+            f"bench_{os.getpid()}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"provision: template \d+\.\d\d s, migrate \d+\.\d\d s, ratio \d+\.\d", last
+    )
