@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import tenant_context
 
 # Playwright's sync API runs an event loop in this thread; our DB calls are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -158,15 +159,6 @@ def client_for() -> Callable[..., Client]:
     return make
 
 
-def in_group(group):
-    """Context manager: run ORM code inside `group`'s schema."""
-    return tenant_context(group)
-
-
-def in_public():
-    return schema_context("public")
-
-
 # --- real processes --------------------------------------------------------------------------
 
 
@@ -207,6 +199,29 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+@contextmanager
+def running(argv: list[str], log: Path, ready: Callable[[], bool], what: str) -> Iterator[None]:
+    """Run `argv` (python -m ...) against the test database until the block ends."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *argv],
+            cwd=ROOT,
+            env=process_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: proc.poll() is not None or ready(), 60, what)
+        assert proc.poll() is None, log.read_text()
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(world, tmp_path_factory) -> Iterator[str]:
     """One real Celery worker for the session, on a queue of its own; yields the queue name."""
@@ -215,43 +230,26 @@ def celery_worker_process(world, tmp_path_factory) -> Iterator[str]:
     queue = f"horizontal-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                queue,
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"{queue}@%h",
-            ],
-            cwd=ROOT,
-            env=process_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    argv = [
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool",
+        "solo",
+        "-Q",
+        queue,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"{queue}@%h",
+    ]
     try:
-        wait_for(
-            lambda: proc.poll() is not None or "ready." in log.read_text(), 60, "the Celery worker"
-        )
-        assert proc.poll() is None, log.read_text()
-        yield queue
+        with running(argv, log, lambda: "ready." in log.read_text(), "the Celery worker"):
+            yield queue
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         app.conf.task_default_queue = "celery"
 
 
@@ -261,32 +259,18 @@ def web_server(world, tmp_path_factory) -> Iterator[str]:
     port = int(settings.HORIZONTAL_PORT_SUFFIX.lstrip(":"))
     assert not port_open(port), f"port {port} is taken; the browser tests need it"
     log = tmp_path_factory.mktemp("web") / "gunicorn.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                "2",
-                "--access-logfile",
-                "-",
-            ],
-            cwd=ROOT,
-            env=process_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(lambda: proc.poll() is not None or port_open(port), 30, "gunicorn")
-        assert proc.poll() is None, log.read_text()
+    argv = [
+        "gunicorn",
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "2",
+        "--access-logfile",
+        "-",
+    ]
+    with running(argv, log, lambda: port_open(port), "gunicorn"):
         yield settings.HORIZONTAL_BASE_URL
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 # --- browser (pytest-playwright, Debian's Chromium) ---------------------------------------------

@@ -74,6 +74,15 @@ def test_one_sign_in_opens_two_group_hosts_each_showing_only_its_own_group(
     assert serious_accessibility_violations(page) == []
     screenshot(page, "society-home")
 
+    page.goto(beta)  # signing out from a group host ends the session on every host
+    page.get_by_role("link", name="Sign out").click()
+    expect(page).to_have_url(society_url("/accounts/logout/"))
+    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(society_url("/"))
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    page.goto(alpha)
+    expect(page).to_have_url(re.compile(r"^http://horizontal\.localhost:8765/accounts/login/"))
+
 
 def test_a_member_of_another_group_sees_a_404_page_in_the_sites_look(
     committed, world, web_server, page: Page

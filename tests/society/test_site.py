@@ -142,3 +142,18 @@ def test_next_urls_are_ours_only(settings):
     assert not is_our_url("http://evilhorizontal.localhost:8765/")
     assert not is_our_url("http://horizontal.localhost.evil.example:8765/")
     assert not is_our_url("http://user:pw@alpha.horizontal.localhost:8765/")
+
+
+def test_a_member_without_the_role_gets_a_403_page_in_the_sites_look(db, world, client_for):
+    response = client_for(world.bob, world.alpha).get("/status/workers/")
+    assert response.status_code == 403
+    assert "Not allowed" in response.text and "point-person" in response.text
+    assert 'data-testid="group-marker"' in response.text  # a member still sees where they are
+
+
+def test_the_500_page_stands_alone_in_the_sites_look():
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")
+    assert "Something went wrong" in page and "/static/css/site.css" in page
+    assert "Traceback" not in page
