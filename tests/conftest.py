@@ -125,7 +125,11 @@ def world(django_db_setup, django_db_blocker) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _public_schema_after_each_test() -> Iterator[None]:
+def _fresh_cache_and_public_schema() -> Iterator[None]:
+    """Each test starts with an empty cache (sign-in rate limits live there) and ends in public."""
+    from django.core.cache import cache
+
+    cache.clear()
     yield
     connection.set_schema_to_public()
 

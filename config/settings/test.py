@@ -11,11 +11,11 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 
 from .base import *  # noqa: F403
 
-# The suite's broker and cache live in their own Redis database so that a running
-# `make run` on the same Redis never sees test tasks.
-_redis_test = os.environ.get("TEST_REDIS_URL") or REDIS_URL.rsplit("/", 1)[0] + "/14"  # noqa: F405
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _redis_test)
-CACHES["default"]["LOCATION"] = _redis_test  # noqa: F405
+# The suite's broker (db 14) and cache (db 13) live in Redis databases of their own, so a running
+# `make run` on the same Redis never sees test tasks, and the suite may empty its cache at will.
+_redis_server = REDIS_URL.rsplit("/", 1)[0]  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _redis_server + "/14")
+CACHES["default"]["LOCATION"] = _redis_server + "/13"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
