@@ -12,8 +12,8 @@ from django.utils.cache import patch_cache_control
 from .selectors import membership_get_active
 
 # Paths on a group host that a signed-in non-member may open. Keep this list short and explicit;
-# each entry needs its own test in tests/security/. (Invitation acceptance will be the first.)
-PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ()
+# each entry has its own test (tests/groups/test_invitations.py).
+PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ("/invitations/",)
 
 
 class GroupMembershipMiddleware:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
 
-from .models import Membership, WorkerCheck
+from .models import Invitation, Membership, WorkerCheck
 
 
 def membership_get_active(*, user_id: int) -> Membership | None:
@@ -29,3 +30,8 @@ def membership_list() -> QuerySet[Membership]:
 def worker_check_list(*, limit: int = 5) -> list[WorkerCheck]:
     """The latest worker checks."""
     return list(WorkerCheck.objects.all()[:limit])
+
+
+def invitation_list_pending() -> list[Invitation]:
+    """Invitations not yet accepted and not expired, newest first."""
+    return list(Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now()))

@@ -6,5 +6,10 @@ app_name = "groups"
 
 urlpatterns = [
     path("", views.group_home, name="group-home"),
+    path("members/", views.members_manage, name="members-manage"),
+    path("members/invite/", views.member_invite, name="member-invite"),
+    path("members/<int:pk>/role/", views.member_role, name="member-role"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("invitations/<str:token>/", views.invitation_detail, name="invitation-detail"),
     path("status/workers/", views.worker_check, name="worker-check"),
 ]

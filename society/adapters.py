@@ -1,10 +1,19 @@
+"""allauth adapters: where sign-in meets our rules (no open sign-up, no takeover by e-mail)."""
+
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
+
+from .audit import audit_record
+from .models import AuditEvent, Institution, User
+from .sso import NONCE_STATE_KEY, sign_in_refused
 
 
 def is_our_url(url: str) -> bool:
@@ -22,6 +31,15 @@ def is_our_url(url: str) -> bool:
     )
 
 
+def _sign_in_method(request: HttpRequest) -> str:
+    records = request.session.get("account_authentication_methods") or [{}]
+    last = records[-1]
+    method = last.get("method", "unknown")
+    if method == "socialaccount":
+        return f"{last.get('provider', 'institution')}"
+    return method
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Accounts come from institutional sign-in and invitations, not from an open sign-up form."""
 
@@ -33,3 +51,91 @@ class AccountAdapter(DefaultAccountAdapter):
         # from. allauth's own check compares ALLOWED_HOSTS patterns against host:port, which
         # never matches a subdomain pattern when the site runs on a port (development).
         return is_our_url(url) or super().is_safe_url(url)
+
+    def post_login(self, request: HttpRequest, user: User, **kwargs):
+        audit_record(
+            kind=AuditEvent.Kind.SIGN_IN, actor=user, subject=user, detail=_sign_in_method(request)
+        )
+        return super().post_login(request, user, **kwargs)
+
+    def logout(self, request: HttpRequest) -> None:
+        if request.user.is_authenticated:
+            audit_record(kind=AuditEvent.Kind.SIGN_OUT, actor=request.user, subject=request.user)
+        super().logout(request)
+
+    def authentication_failed(self, request: HttpRequest, **credentials) -> None:
+        email = (credentials.get("email") or credentials.get("login") or "").strip()
+        subject = User.objects.filter(email__iexact=email).first() if email else None
+        audit_record(kind=AuditEvent.Kind.SIGN_IN_FAILED, subject=subject, detail="password")
+        super().authentication_failed(request, **credentials)
+
+
+def institution_of(sociallogin: SocialLogin) -> Institution | None:
+    institution_id = sociallogin.provider.app.settings.get("institution_id")
+    return Institution.objects.filter(pk=institution_id).first()
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Institutional sign-in: creates accounts, matches by stable id, never by a claimed address."""
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        raise sign_in_refused(
+            request,
+            "Your institution's answer could not be accepted, so you are not signed in and "
+            "nothing was changed. Start again from the sign-in page.",
+        )
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        provider = sociallogin.provider
+        if provider.id == "openid_connect":
+            expected = (sociallogin.state or {}).get(NONCE_STATE_KEY) or ""
+            got = (sociallogin.account.extra_data.get("id_token") or {}).get("nonce") or ""
+            if not expected or not secrets.compare_digest(str(expected), str(got)):
+                raise sign_in_refused(
+                    request, "This sign-in answer was not made for this browser session."
+                )
+        institution = institution_of(sociallogin)
+        if institution is None:
+            raise sign_in_refused(request, "This sign-in method is not set up for any institution.")
+        email = (sociallogin.user.email or "").lower()
+        if not email:
+            raise sign_in_refused(
+                request,
+                "Your institution did not send your e-mail address. Ask its IT to release "
+                "the mail attribute to this service.",
+            )
+        for address in sociallogin.email_addresses:
+            # Only an institution's own domains count as verified by its sign-in.
+            address.verified = institution.owns_email(address.email)
+        if sociallogin.is_existing:
+            return  # matched by (identity provider, stable id)
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is None:
+            return  # a new account is made from the institution's attributes
+        already_linked = SocialAccount.objects.filter(
+            user=existing, provider=sociallogin.account.provider
+        ).exists()
+        if institution.owns_email(email) and not already_linked and existing.is_active:
+            # The institution vouches for its own domain: link its identity to this account.
+            sociallogin.connect(request, existing)
+            return
+        raise sign_in_refused(
+            request,
+            "An account with this e-mail address already exists and is not linked to this "
+            "sign-in. Sign in the way you did before, or ask the society's administrators.",
+        )
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict) -> User:
+        user = super().populate_user(request, sociallogin, data)
+        user.email = (user.email or "").lower()
+        display = data.get("display_name") or data.get("name")
+        given_family = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+        user.full_name = (display or given_family or "").strip()[:200]
+        user.affiliation = (data.get("affiliation") or "")[:200]
+        user.institution = institution_of(sociallogin)
+        return user

@@ -60,17 +60,65 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
+# eduPerson / SAML2 attribute names (the OIDs IdPs in research and education federations send).
+EPPN = "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"
+SUBJECT_ID = "urn:oasis:names:tc:SAML:attribute:subject-id"
+DEFAULT_SAML_ATTRIBUTES = {
+    "uid": [EPPN, SUBJECT_ID],
+    "email": ["urn:oid:0.9.2342.19200300.100.1.3"],
+    "first_name": ["urn:oid:2.5.4.42"],
+    "last_name": ["urn:oid:2.5.4.4"],
+    "display_name": ["urn:oid:2.16.840.1.113730.3.1.241"],
+    "affiliation": ["urn:oid:1.3.6.1.4.1.5923.1.1.1.9"],
+}
+
+
+def default_saml_attributes() -> dict[str, list[str]]:
+    return {key: list(value) for key, value in DEFAULT_SAML_ATTRIBUTES.items()}
+
+
 class Institution(models.Model):
-    """A member's home institution; its SSO settings (SAML / OIDC) come with the identity work."""
+    """A member's home institution and how its people sign in."""
+
+    class SignIn(models.TextChoices):
+        CODE = "code", _("E-mail code (no institutional sign-in)")
+        SAML = "saml", _("SAML")
+        OIDC = "oidc", _("OpenID Connect")
 
     name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, null=True, blank=True)
     email_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+    sign_in = models.CharField(max_length=8, choices=SignIn.choices, default=SignIn.CODE)
+    require_sso = models.BooleanField(
+        default=False,
+        help_text=_("Refuse e-mail codes and passwords for this institution's e-mail domains."),
+    )
+    saml_entity_id = models.CharField(_("IdP entity ID"), max_length=500, blank=True)
+    saml_metadata_xml = models.TextField(_("IdP metadata XML"), blank=True)
+    saml_attributes = models.JSONField(default=default_saml_attributes, blank=True)
+    oidc_issuer = models.URLField(_("OpenID Connect issuer"), blank=True)
+    oidc_client_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["saml_entity_id"],
+                condition=~models.Q(saml_entity_id=""),
+                name="institution_saml_entity_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_sso(self) -> bool:
+        return self.sign_in in (self.SignIn.SAML, self.SignIn.OIDC)
+
+    def owns_email(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in {d.lower() for d in self.email_domains}
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -85,6 +133,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # From the institution's sign-in (eduPersonScopedAffiliation), e.g. "faculty@northfield.edu".
+    affiliation = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text=_("May open the Django admin."))
     is_society_admin = models.BooleanField(
@@ -173,3 +223,38 @@ class MembershipIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"
+
+
+class AuditEvent(models.Model):
+    """Who signed in, and whose role changed: for society admins. Never group content."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        MEMBER_ADDED = "member_added", _("Member added")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        INSTITUTION_SAVED = "institution_saved", _("Institution saved")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group = models.ForeignKey(
+        PeerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A short, non-confidential note: a sign-in method, an institution, "member -> point_person".
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"

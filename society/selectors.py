@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .models import GroupDomain, MembershipIndex, PeerGroup, User
+from .models import AuditEvent, GroupDomain, Institution, MembershipIndex, PeerGroup, User
 
 
 def group_get_for_host(*, hostname: str) -> PeerGroup | None:
@@ -40,3 +40,32 @@ def group_list_for_user(*, user: User) -> QuerySet[PeerGroup]:
 def group_list_ready() -> QuerySet[PeerGroup]:
     """Every group whose space is ready."""
     return PeerGroup.objects.filter(status=PeerGroup.Status.READY).order_by("name")
+
+
+def institution_for_email(*, email: str) -> Institution | None:
+    """The institution that owns `email`'s domain, if any (home-realm discovery)."""
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    if not domain:
+        return None
+    return Institution.objects.filter(email_domains__contains=[domain]).first()
+
+
+def institution_requiring_sso_for(*, email: str) -> Institution | None:
+    """The institution that forbids codes and passwords for `email`, if any."""
+    institution = institution_for_email(email=email)
+    if institution is not None and institution.require_sso and institution.has_sso:
+        return institution
+    return None
+
+
+def institution_search(*, query: str, limit: int = 20) -> list[Institution]:
+    """Institutions with institutional sign-in whose name contains `query`."""
+    qs = Institution.objects.exclude(sign_in=Institution.SignIn.CODE)
+    if query:
+        qs = qs.filter(name__icontains=query.strip())
+    return list(qs.order_by("name")[:limit])
+
+
+def audit_list(*, limit: int = 200) -> list[AuditEvent]:
+    """The latest audit events with their people and groups (one query)."""
+    return list(AuditEvent.objects.select_related("actor", "subject", "group")[:limit])

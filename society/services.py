@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
-from .models import GroupDomain, PeerGroup, validate_group_slug
+from .audit import audit_record
+from .models import AuditEvent, GroupDomain, Institution, PeerGroup, User, validate_group_slug
 from .schema_copy import schema_copy
 from .urls_helpers import group_host
 
@@ -140,3 +141,121 @@ def group_provision(*, group: PeerGroup) -> PeerGroup:
         raise
     logger.info("Provisioned group %s", group.pk)
     return group
+
+
+# --- Institutions and their sign-in ------------------------------------------------------------
+
+
+def _saml_idp_from_metadata(xml: str) -> dict[str, str]:
+    """Entity ID, SSO URL and signing certificate from IdP metadata; ValidationError if unusable."""
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml).get("idp", {})
+    except Exception as exc:  # the parser raises bare XML and value errors
+        raise ValidationError(
+            {"saml_metadata_xml": _("This is not readable SAML metadata (%(error)s).")},
+            params={"error": type(exc).__name__},
+        ) from exc
+    cert = parsed.get("x509cert") or (parsed.get("x509certMulti", {}).get("signing") or [""])[0]
+    sso_url = (parsed.get("singleSignOnService") or {}).get("url")
+    if not parsed.get("entityId") or not sso_url or not cert:
+        raise ValidationError(
+            {
+                "saml_metadata_xml": _(
+                    "The metadata must name the IdP's entity ID, a single sign-on service "
+                    "with the HTTP-Redirect binding, and its signing certificate."
+                )
+            }
+        )
+    return {"entity_id": parsed["entityId"], "sso_url": sso_url, "x509cert": cert}
+
+
+def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None) -> None:
+    """Keep exactly one allauth provider app for an institution with SSO (none otherwise)."""
+    from allauth.socialaccount.models import SocialApp
+
+    apps = SocialApp.objects.filter(settings__institution_id=institution.pk)
+    if institution.sign_in == Institution.SignIn.SAML:
+        idp = _saml_idp_from_metadata(institution.saml_metadata_xml)
+        app = apps.filter(provider="saml").first() or SocialApp(provider="saml")
+        app.provider_id = idp["entity_id"]  # one app per IdP, keyed by its entity ID
+        app.client_id = institution.slug  # the {slug} in /accounts/saml/{slug}/acs/
+        app.name = institution.name
+        app.settings = {
+            "institution_id": institution.pk,
+            "idp": idp,
+            "sp": {"entity_id": settings.SAML_SP_ENTITY_ID},
+            "attribute_mapping": institution.saml_attributes,
+            "advanced": {
+                "strict": True,
+                "want_assertion_signed": True,
+                "reject_idp_initiated_sso": True,
+                "reject_deprecated_algorithm": True,
+            },
+        }
+        app.save()
+    elif institution.sign_in == Institution.SignIn.OIDC:
+        app = apps.filter(provider="openid_connect").first()
+        if app is None:
+            if not oidc_client_secret:
+                raise ValidationError({"oidc_client_secret": _("Enter the client secret.")})
+            app = SocialApp(provider="openid_connect")
+        app.provider_id = institution.slug  # the {slug} in /accounts/oidc/{slug}/login/callback/
+        app.client_id = institution.oidc_client_id
+        if oidc_client_secret:
+            app.secret = oidc_client_secret
+        app.name = institution.name
+        app.settings = {
+            "institution_id": institution.pk,
+            "server_url": institution.oidc_issuer,
+            "oauth_pkce_enabled": True,
+            "token_auth_method": "client_secret_post",
+        }
+        app.save()
+    else:
+        app = None
+    apps.exclude(pk=app.pk if app else None).delete()
+
+
+@transaction.atomic
+def institution_save(
+    *, institution: Institution, actor: User | None, oidc_client_secret: str | None = None
+) -> Institution:
+    """Validate and save an institution and its allauth provider app.
+
+    Raises ValidationError (field-keyed) for unusable SAML metadata, a missing OIDC issuer,
+    client id or secret, or an IdP entity ID another institution already uses.
+    """
+    if institution.sign_in == Institution.SignIn.SAML:
+        idp = _saml_idp_from_metadata(institution.saml_metadata_xml)
+        institution.saml_entity_id = idp["entity_id"]
+        clash = Institution.objects.filter(saml_entity_id=idp["entity_id"]).exclude(
+            pk=institution.pk
+        )
+        if clash.exists():
+            raise ValidationError(
+                {"saml_metadata_xml": _("Another institution already uses this IdP.")}
+            )
+        mapping = institution.saml_attributes or {}
+        if not isinstance(mapping, dict) or not mapping.get("uid") or not mapping.get("email"):
+            raise ValidationError(
+                {"saml_attributes": _("The attribute mapping needs at least “uid” and “email”.")}
+            )
+    else:
+        institution.saml_entity_id = ""
+    if institution.sign_in == Institution.SignIn.OIDC and not (
+        institution.oidc_issuer and institution.oidc_client_id
+    ):
+        raise ValidationError(
+            {"oidc_issuer": _("OpenID Connect needs the issuer URL and a client ID.")}
+        )
+    if institution.require_sso and not institution.has_sso:
+        raise ValidationError(
+            {"require_sso": _("Only an institution with SAML or OpenID Connect can require it.")}
+        )
+    institution.full_clean()
+    institution.save()
+    _social_app_sync(institution=institution, oidc_client_secret=oidc_client_secret)
+    audit_record(kind=AuditEvent.Kind.INSTITUTION_SAVED, actor=actor, detail=institution.name)
+    return institution

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from allauth.account.views import LoginView
+from allauth.socialaccount.models import SocialApp
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from .selectors import group_list_for_user
-from .urls_helpers import group_url
+from .forms import DiscoverForm, InstitutionForm
+from .models import Institution
+from .permissions import access_society_management
+from .selectors import audit_list, group_list_for_user, institution_for_email, institution_search
+from .services import institution_save
+from .urls_helpers import group_url, society_url
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,3 +39,133 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- Sign-in -----------------------------------------------------------------------------------
+
+
+def institution_login_url(institution: Institution, next_url: str = "") -> str | None:
+    """Where to start `institution`'s sign-in (allauth's provider login page), or None."""
+    app = SocialApp.objects.filter(settings__institution_id=institution.pk).first()
+    if app is None:
+        return None
+    if app.provider == "saml":
+        url = reverse("saml_login", kwargs={"organization_slug": app.client_id})
+    else:
+        url = reverse("openid_connect_login", kwargs={"provider_id": app.provider_id})
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+class SignInView(LoginView):
+    """allauth's sign-in, with "Sign in with your institution" first."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()
+        next_url = self.request.GET.get("next", "")
+        context["query"] = query
+        context["institutions"] = [
+            {"name": i.name, "url": institution_login_url(i, next_url)}
+            for i in institution_search(query=query)
+        ]
+        context["discover_form"] = DiscoverForm()
+        return context
+
+
+sign_in = SignInView.as_view()
+
+
+@require_POST
+def sign_in_discover(request: HttpRequest) -> HttpResponse:
+    """Home-realm discovery: send an address to its institution's sign-in, or to an e-mail code."""
+    form = DiscoverForm(request.POST)
+    next_url = request.POST.get("next", "")
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid e-mail address."))
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+    email = form.cleaned_data["email"].lower()
+    institution = institution_for_email(email=email)
+    if institution is not None and institution.has_sso:
+        url = institution_login_url(institution, next_url)
+        if url:
+            return redirect(url)
+    query = urlencode({"email": email, "next": next_url})
+    return redirect(f"{reverse('account_request_login_code')}?{query}")
+
+
+# --- Society management (/manage/) --------------------------------------------------------------
+
+
+@login_required
+def manage_home(request: HttpRequest) -> HttpResponse:
+    access_society_management(request.user)
+    return render(request, "society/manage_home.html")
+
+
+@login_required
+def institution_list(request: HttpRequest) -> HttpResponse:
+    access_society_management(request.user)
+    return render(
+        request,
+        "society/institution_list.html",
+        {"institutions": Institution.objects.all(), "sp_entity_id": _sp_entity_id()},
+    )
+
+
+def _sp_entity_id() -> str:
+    from django.conf import settings
+
+    return settings.SAML_SP_ENTITY_ID
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, under its field where the form has one."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, messages_ in errors.items():
+        target = "email_domains_text" if field == "email_domains" else field
+        form.add_error(target if target in form.fields else None, messages_)
+
+
+@login_required
+def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or change an institution and its sign-in (SAML metadata or OIDC issuer)."""
+    access_society_management(request.user)
+    institution = get_object_or_404(Institution, pk=pk) if pk else Institution()
+    form = InstitutionForm(request.POST or None, instance=institution)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            institution = form.save(commit=False)
+            institution.email_domains = form.cleaned_data["email_domains_text"]
+            try:
+                institution_save(
+                    institution=institution,
+                    actor=request.user,
+                    oidc_client_secret=form.cleaned_data.get("oidc_client_secret") or None,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("%(name)s saved.") % {"name": institution.name})
+                return redirect("institution-edit", pk=institution.pk)
+        status = 400
+    urls = {}
+    if institution.pk and institution.slug:
+        urls = {
+            "sp_entity_id": _sp_entity_id(),
+            "acs": society_url(f"/accounts/saml/{institution.slug}/acs/"),
+            "metadata": society_url(f"/accounts/saml/{institution.slug}/metadata/"),
+            "oidc_callback": society_url(f"/accounts/oidc/{institution.slug}/login/callback/"),
+        }
+    return render(
+        request,
+        "society/institution_form.html",
+        {"form": form, "institution": institution, "urls": urls},
+        status=status,
+    )
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    access_society_management(request.user)
+    return render(request, "society/audit_log.html", {"events": audit_list()})

@@ -49,6 +49,8 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "django_celery_beat",
 ]
@@ -133,10 +135,37 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_FORMS = {
+    "login": "society.forms.LoginForm",
+    "request_login_code": "society.forms.RequestLoginCodeForm",
+}
+# Lockout: 5 failed sign-ins for one address in 5 minutes locks that address for the rest of
+# the window; per-IP limits use the client address as seen through ALLAUTH_TRUSTED_PROXY_COUNT
+# proxies, so a forged X-Forwarded-For cannot reset them.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
 }
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+
+# Institutional sign-in: one allauth provider app per institution (society.services).
+SOCIALACCOUNT_ADAPTER = "society.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never log in by an address an IdP asserts
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "saml": {"provider_class": "society.sso.InstitutionSAMLProvider"},
+    "openid_connect": {
+        "provider_class": "society.sso.InstitutionOIDCProvider",
+        "OAUTH_PKCE_ENABLED": True,
+    },
+}
+# One SP entity ID for every institution, whatever host a request came in on.
+SAML_SP_ENTITY_ID = env("SAML_SP_ENTITY_ID", default=f"{HORIZONTAL_BASE_URL}/accounts/saml/sp/")
 
 # One session for the base host and every group host.
 SESSION_COOKIE_DOMAIN = HORIZONTAL_BASE_HOST
@@ -197,6 +226,7 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)
+EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Horizontal <noreply@horizontal.localhost>")
 
 # --- Security headers --------------------------------------------------------------------------

@@ -5,8 +5,10 @@ A new group URL without a row here fails `test_every_group_url_has_a_row`.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tenants.utils import tenant_context
 
-# status code for GET, by URL name and by who asks
+from groups.models import Membership
+
 P, M, F, E, OTHER, ADMIN, ANON = (
     "point_person",
     "member",
@@ -16,12 +18,31 @@ P, M, F, E, OTHER, ADMIN, ANON = (
     "society_admin",
     "signed_out",
 )
-MATRIX = {
-    "groups:group-home": {P: 200, M: 200, F: 200, E: 200, OTHER: 404, ADMIN: 404, ANON: 302},
-    "groups:worker-check": {P: 200, M: 403, F: 403, E: 403, OTHER: 404, ADMIN: 404, ANON: 302},
+WHO = (P, M, F, E, OTHER, ADMIN, ANON)
+
+
+def row(p, m, f, e, other=404, admin=404, anon=302):
+    return dict(zip(WHO, (p, m, f, e, other, admin, anon), strict=True))
+
+
+# status code by URL name, method and visitor (requests carry no form data)
+GET = {
+    "groups:group-home": row(200, 200, 200, 200),
+    "groups:members-manage": row(200, 403, 403, 403),
+    "groups:member-invite": row(405, 405, 405, 405),
+    "groups:member-role": row(405, 405, 405, 405),
+    "groups:member-remove": row(405, 405, 405, 405),
+    "groups:invitation-detail": row(404, 404, 404, 404),  # an unknown token, for everyone
+    "groups:worker-check": row(200, 403, 403, 403),
 }
-POST_MATRIX = {
-    "groups:worker-check": {P: 302, M: 403, F: 403, E: 403, OTHER: 404, ADMIN: 404, ANON: 302},
+POST = {
+    "groups:group-home": row(405, 405, 405, 405),
+    "groups:members-manage": row(405, 405, 405, 405),
+    "groups:member-invite": row(400, 403, 403, 403),  # 400: the form says what is missing
+    "groups:member-role": row(302, 403, 403, 403),
+    "groups:member-remove": row(302, 403, 403, 403),
+    "groups:invitation-detail": row(404, 404, 404, 404),
+    "groups:worker-check": row(302, 403, 403, 403),
 }
 
 
@@ -35,7 +56,7 @@ def _names(patterns, prefix=""):
 
 def test_every_group_url_has_a_row():
     names = set(_names(get_resolver("config.urls_group").url_patterns))
-    assert names == set(MATRIX), "add the new URL to MATRIX with the answer each visitor gets"
+    assert names == set(GET) == set(POST), "add the new URL to GET and POST with each answer"
 
 
 def _visitor(world, who):
@@ -50,21 +71,28 @@ def _visitor(world, who):
     }[who]
 
 
-def _url(name):
-    return reverse(name, urlconf="config.urls_group")
+def url_of(name, world):
+    """The URL of `name` in alpha, with sample arguments (Erin's membership, a bogus token)."""
+    kwargs = {}
+    if name in ("groups:member-role", "groups:member-remove"):
+        with tenant_context(world.alpha):
+            kwargs = {"pk": Membership.objects.get(user=world.erin).pk}
+    elif name == "groups:invitation-detail":
+        kwargs = {"token": "not-a-real-token"}
+    return reverse(name, urlconf="config.urls_group", kwargs=kwargs)
 
 
-@pytest.mark.parametrize(("name", "who"), [(n, w) for n, row in MATRIX.items() for w in row])
+@pytest.mark.parametrize(("name", "who"), [(n, w) for n in GET for w in WHO])
 def test_get_answers_as_the_table_says(db, world, client_for, name, who):
-    response = client_for(_visitor(world, who), world.alpha).get(_url(name))
-    assert response.status_code == MATRIX[name][who]
-    if response.status_code == 302 and who == ANON:
+    response = client_for(_visitor(world, who), world.alpha).get(url_of(name, world))
+    assert response.status_code == GET[name][who]
+    if who == ANON:
         assert response["Location"].startswith("http://horizontal.localhost:8765/accounts/login/")
-    if response.status_code == 404:
-        assert "Alpha Peer Group" not in response.text  # an outsider learns nothing about the group
+    if who in (OTHER, ADMIN):
+        assert "Alpha Peer Group" not in response.text  # an outsider learns nothing
 
 
-@pytest.mark.parametrize(("name", "who"), [(n, w) for n, row in POST_MATRIX.items() for w in row])
+@pytest.mark.parametrize(("name", "who"), [(n, w) for n in POST for w in WHO])
 def test_post_answers_as_the_table_says(db, world, client_for, name, who):
-    response = client_for(_visitor(world, who), world.alpha).post(_url(name))
-    assert response.status_code == POST_MATRIX[name][who]
+    response = client_for(_visitor(world, who), world.alpha).post(url_of(name, world))
+    assert response.status_code == POST[name][who]

@@ -4,12 +4,11 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import ProgrammingError, connection, transaction
-from django.urls import reverse
 from django_tenants.utils import schema_context, tenant_context
 
 from groups.models import Membership, WorkerCheck
 from society.models import GroupDomain, PeerGroup
-from tests.groups.test_role_matrix import MATRIX
+from tests.groups.test_role_matrix import GET, url_of
 
 
 def test_a_row_in_alpha_cannot_be_read_from_betas_request_or_from_public(db, world, client_for):
@@ -38,8 +37,8 @@ def test_a_member_of_another_group_gets_only_404_on_every_url_and_sees_no_canary
     with tenant_context(world.alpha):
         WorkerCheck.objects.create(requested_by=world.alice)
     client = client_for(world.mallory, world.alpha)  # mallory's session, alpha's host
-    for name in MATRIX:
-        url = reverse(name, urlconf="config.urls_group")
+    for name in GET:
+        url = url_of(name, world)
         for method in (client.get, client.post):
             response = method(url)
             assert response.status_code == 404, (name, method)

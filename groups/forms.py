@@ -1,0 +1,13 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Membership
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial="member")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)

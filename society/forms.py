@@ -1,0 +1,97 @@
+"""Forms of the society site: sign-in rules and institution settings (input shape only)."""
+
+from __future__ import annotations
+
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .models import Institution
+from .selectors import institution_requiring_sso_for
+
+
+def _refuse_if_sso_required(email: str) -> None:
+    institution = institution_requiring_sso_for(email=email)
+    if institution is not None:
+        raise ValidationError(
+            _(
+                "%(name)s requires its own sign-in for this address. Choose %(name)s under "
+                "“Sign in with your institution”."
+            ),
+            params={"name": institution.name},
+            code="sso_required",
+        )
+
+
+class LoginForm(AllauthLoginForm):
+    """Password sign-in (administrators, demo accounts), refused where SSO is required."""
+
+    def clean(self):
+        login = (self.data.get("login") or "").strip()
+        if login:
+            _refuse_if_sso_required(login)
+        return super().clean()
+
+
+class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+    """E-mail code sign-in, for members whose institution has no SSO (or does not require it)."""
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email") or ""
+        if email:
+            _refuse_if_sso_required(email)
+        return email
+
+
+class DiscoverForm(forms.Form):
+    email = forms.EmailField(label=_("Your institutional e-mail address"))
+
+
+def _domains(value: str) -> list[str]:
+    return sorted({d.strip().lower().lstrip("@") for d in value.replace(",", " ").split() if d})
+
+
+class InstitutionForm(forms.ModelForm):
+    email_domains_text = forms.CharField(
+        label=_("E-mail domains"),
+        help_text=_("Separated by spaces or commas, e.g. northfield.edu med.northfield.edu"),
+        required=False,
+    )
+    oidc_issuer = forms.URLField(
+        label=_("OpenID Connect issuer"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("e.g. https://login.northfield.edu (its /.well-known/openid-configuration)"),
+    )
+    oidc_client_secret = forms.CharField(
+        label=_("OpenID Connect client secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = Institution
+        fields = [
+            "name",
+            "slug",
+            "sign_in",
+            "require_sso",
+            "saml_metadata_xml",
+            "saml_attributes",
+            "oidc_issuer",
+            "oidc_client_id",
+        ]
+        widgets = {"saml_metadata_xml": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = True
+        self.fields["slug"].help_text = _("Short name in sign-in URLs, e.g. northfield")
+        if self.instance.pk:
+            self.initial["email_domains_text"] = " ".join(self.instance.email_domains)
+
+    def clean_email_domains_text(self) -> list[str]:
+        return _domains(self.cleaned_data.get("email_domains_text", ""))

@@ -1,0 +1,62 @@
+"""Institutional sign-in: the SAML and OpenID Connect providers, tightened for many institutions.
+
+Registered through SOCIALACCOUNT_PROVIDERS[...]["provider_class"] (allauth's documented hook).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from allauth.socialaccount.providers.saml.provider import SAMLProvider
+from django.http import HttpRequest
+from django.shortcuts import render
+
+NONCE_STATE_KEY = "horizontal_nonce"
+
+
+def sign_in_refused(request: HttpRequest, reason: str) -> ImmediateHttpResponse:
+    """The exception that ends a sign-in with our error page (reason is a sentence we wrote)."""
+    response = render(
+        request, "socialaccount/authentication_error.html", {"reason": reason}, status=403
+    )
+    return ImmediateHttpResponse(response)
+
+
+class InstitutionSAMLProvider(SAMLProvider):
+    """SAML, matched only by the mapped stable id (eduPersonPrincipalName or subject-id).
+
+    allauth falls back to the NameID when the uid attribute is missing; NameIDs are often
+    transient, so a returning member would get a new account (or someone else's).
+    """
+
+    package = "allauth.socialaccount.providers.saml"  # its URLs and templates stay allauth's
+
+    def extract_uid(self, data):
+        uid = self._extract(data).get("uid")
+        if not uid:
+            raise sign_in_refused(
+                self.request,
+                "Your institution did not send the stable identifier this site needs "
+                "(eduPersonPrincipalName). Ask its IT to release it to this service.",
+            )
+        return uid
+
+
+class InstitutionOIDCProvider(OpenIDConnectProvider):
+    """OpenID Connect with PKCE and a nonce bound to the browser session.
+
+    The nonce is stashed with allauth's state and compared with the ID token's in
+    society.adapters.SocialAccountAdapter.pre_social_login.
+    """
+
+    package = "allauth.socialaccount.providers.openid_connect"
+    pkce_enabled_default = True
+
+    def redirect(self, request: HttpRequest, process, next_url=None, data=None, **kwargs):
+        nonce = secrets.token_urlsafe(24)
+        auth_params = kwargs.pop("auth_params", None) or self.get_auth_params()
+        kwargs["auth_params"] = {**auth_params, "nonce": nonce}
+        kwargs[NONCE_STATE_KEY] = nonce
+        return super().redirect(request, process, next_url=next_url, data=data, **kwargs)
