@@ -15,6 +15,7 @@ def admin_login(request, extra_context=None):
 
 
 admin.site.login = admin_login
+handler403 = "society.views.permission_denied"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -12,6 +12,7 @@ from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnec
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpRequest
 from django.shortcuts import render
+from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
 
 NONCE_STATE_KEY = "horizontal_nonce"
 
@@ -32,6 +33,17 @@ class InstitutionSAMLProvider(SAMLProvider):
     """
 
     package = "allauth.socialaccount.providers.saml"  # its URLs and templates stay allauth's
+
+    def sociallogin_from_response(self, request, response):
+        try:
+            return super().sociallogin_from_response(request, response)
+        except OneLogin_Saml2_ValidationError as exc:
+            # Reading a validated response can still fail (e.g. a NameID qualifier mismatch).
+            raise sign_in_refused(
+                request,
+                "Your institution's answer could not be accepted, so you are not signed in "
+                "and nothing was changed. Start again from the sign-in page.",
+            ) from exc
 
     def extract_uid(self, data):
         uid = self._extract(data).get("uid")

@@ -41,6 +41,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403 on the society site. A refused institutional sign-in (e.g. a replayed SAML response,
+    whose one-time state allauth refuses with PermissionDenied) gets the sign-in error page."""
+    if request.path.startswith(("/accounts/saml/", "/accounts/oidc/")):
+        return render(request, "socialaccount/authentication_error.html", status=403)
+    return render(request, "403.html", status=403)
+
+
 # --- Sign-in -----------------------------------------------------------------------------------
 
 
