@@ -42,7 +42,7 @@ class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
         email = self.cleaned_data.get("email") or ""
         if email:
             _refuse_if_sso_required(email)
-        return email
+        return super().clean_email()
 
 
 class DiscoverForm(forms.Form):

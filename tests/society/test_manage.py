@@ -1,0 +1,120 @@
+"""The society management pages: for society admins only, and never inside a group."""
+
+import pytest
+from allauth.socialaccount.models import SocialApp
+
+from society.models import Institution
+from tests.idp.saml_idp import idp_config, make_keypair, metadata_xml
+
+PAGES = ["/manage/", "/manage/institutions/", "/manage/institutions/new/", "/manage/audit/"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_answer_by_role(db, world, client_for, path):
+    assert client_for(world.sam).get(path).status_code == 200  # society admin
+    refused = client_for(world.alice).get(path)  # a point-person, not a society admin
+    assert refused.status_code == 403 and "for the society's administrators" in refused.text
+    assert client_for(world.mallory).get(path).status_code == 403
+    assert client_for().get(path).status_code == 302  # signed out: sign in first
+    assert client_for(world.sam, world.alpha).get(path).status_code == 404  # not on group hosts
+
+
+def test_admin_adds_a_saml_institution_and_sees_what_to_give_its_it(
+    db, world, client_for, tmp_path
+):
+    key, cert = make_keypair(tmp_path)
+    conf = idp_config(
+        entity_id="https://idp.southport.test/idp",
+        base_url="http://127.0.0.1:9",
+        key=key,
+        cert=cert,
+    )
+    client = client_for(world.sam)
+    response = client.post(
+        "/manage/institutions/new/",
+        {
+            "name": "Southport University",
+            "slug": "southport",
+            "sign_in": "saml",
+            "email_domains_text": "southport.edu, med.southport.edu",
+            "saml_metadata_xml": metadata_xml(conf),
+            "saml_attributes": '{"uid": ["urn:oid:1.3.6.1.4.1.5923.1.1.1.6"], "email": ["urn:oid:0.9.2342.19200300.100.1.3"]}',
+        },
+    )
+    assert response.status_code == 302
+    institution = Institution.objects.get(slug="southport")
+    assert institution.email_domains == ["med.southport.edu", "southport.edu"]
+    assert institution.saml_entity_id == "https://idp.southport.test/idp"
+    page = client.get(response["Location"]).text
+    assert "http://horizontal.localhost:8765/accounts/saml/southport/acs/" in page
+    assert "http://horizontal.localhost:8765/accounts/saml/sp/" in page
+    assert "http://horizontal.localhost:8765/accounts/saml/southport/metadata/" in page
+    metadata = client_for().get("/accounts/saml/southport/metadata/")
+    assert metadata.status_code == 200 and b"AssertionConsumerService" in metadata.content
+
+
+def test_unreadable_metadata_gets_a_form_error_and_saves_nothing(db, world, client_for):
+    response = client_for(world.sam).post(
+        "/manage/institutions/new/",
+        {
+            "name": "Broken U",
+            "slug": "broken",
+            "sign_in": "saml",
+            "email_domains_text": "broken.edu",
+            "saml_metadata_xml": "<not-metadata/>",
+            "saml_attributes": '{"uid": ["x"], "email": ["y"]}',
+        },
+    )
+    assert response.status_code == 400
+    assert "The metadata must name the IdP" in response.text or "not readable" in response.text
+    assert not Institution.objects.filter(slug="broken").exists()
+
+
+def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, client_for):
+    client = client_for(world.sam)
+    missing = client.post(
+        "/manage/institutions/new/",
+        {
+            "name": "Mountain State",
+            "slug": "mountain",
+            "sign_in": "oidc",
+            "email_domains_text": "mountainstate.edu",
+            "oidc_issuer": "https://login.mountainstate.edu",
+            "oidc_client_id": "horizontal",
+            "saml_attributes": "{}",
+        },
+    )
+    assert missing.status_code == 400 and "Enter the client secret." in missing.text
+    saved = client.post(
+        "/manage/institutions/new/",
+        {
+            "name": "Mountain State",
+            "slug": "mountain",
+            "sign_in": "oidc",
+            "email_domains_text": "mountainstate.edu",
+            "oidc_issuer": "https://login.mountainstate.edu",
+            "oidc_client_id": "horizontal",
+            "oidc_client_secret": "s3cret-value",
+            "saml_attributes": "{}",
+        },
+    )
+    assert saved.status_code == 302
+    app = SocialApp.objects.get(provider="openid_connect", provider_id="mountain")
+    assert app.secret == "s3cret-value" and app.settings["oauth_pkce_enabled"] is True
+    page = client.get(saved["Location"]).text
+    assert "s3cret-value" not in page
+    assert "http://horizontal.localhost:8765/accounts/oidc/mountain/login/callback/" in page
+
+
+def test_audit_log_lists_role_changes_for_admins(db, world, client_for):
+    from django_tenants.utils import tenant_context
+
+    from groups.models import Membership
+    from groups.services import membership_role_set
+
+    with tenant_context(world.alpha):
+        membership_role_set(
+            membership=Membership.objects.get(user=world.erin), role="member", actor=world.alice
+        )
+    page = client_for(world.sam).get("/manage/audit/").text
+    assert "Role changed" in page and "evaluator -&gt; member" in page and world.erin.email in page

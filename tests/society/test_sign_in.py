@@ -1,0 +1,123 @@
+"""Sign-in rules: lockout, SSO-required domains, home-realm discovery, admin sign-in, audit."""
+
+import pytest
+from allauth.socialaccount.models import SocialApp
+from django.core import mail
+
+from society.models import AuditEvent, Institution
+from society.services import institution_save
+from tests.idp.saml_idp import idp_config, make_keypair, metadata_xml
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def saml_northfield(db, world, tmp_path):
+    key, cert = make_keypair(tmp_path)
+    conf = idp_config(
+        entity_id="https://idp.northfield.test/idp",
+        base_url="http://127.0.0.1:9",
+        key=key,
+        cert=cert,
+    )
+    institution = Institution.objects.get(name="Northfield University")
+    institution.slug, institution.sign_in = "northfield", Institution.SignIn.SAML
+    institution.saml_metadata_xml = metadata_xml(conf)
+    return institution_save(institution=institution, actor=world.sam)
+
+
+def _login(client, email, password):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def test_five_failures_lock_the_address_even_with_the_right_password(db, world, client_for):
+    site = client_for()
+    for attempt in range(5):
+        response = site.post(
+            "/accounts/login/",
+            {"login": world.bob.email, "password": f"wrong-{attempt}"},
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{attempt}",  # a forged header changes nothing
+        )
+        assert response.status_code == 200 and "not correct" in response.text
+    locked = _login(site, world.bob.email, PASSWORD)
+    assert locked.status_code in (200, 429)
+    assert "Too many failed login attempts" in locked.text
+    assert "_auth_user_id" not in site.session
+    assert AuditEvent.objects.filter(kind="sign_in_failed", subject=world.bob).count() >= 5
+    # someone else is not locked out by it
+    assert _login(client_for(), world.carol.email, PASSWORD).status_code == 302
+
+
+def test_successful_sign_in_and_sign_out_are_audited(db, world, client_for):
+    site = client_for()
+    assert _login(site, world.carol.email, PASSWORD).status_code == 302
+    assert AuditEvent.objects.filter(
+        kind="sign_in", subject=world.carol, detail="password"
+    ).exists()
+    site.post("/accounts/logout/")
+    assert AuditEvent.objects.filter(kind="sign_out", subject=world.carol).exists()
+
+
+def test_sign_in_code_is_sent_to_members_without_sso(db, world, client_for):
+    response = client_for().post("/accounts/login/code/", {"email": world.bob.email})
+    assert response.status_code == 302
+    assert mail.outbox and mail.outbox[-1].to == [world.bob.email]
+
+
+def test_required_sso_refuses_codes_and_passwords_for_the_domain(
+    db, world, client_for, saml_northfield
+):
+    saml_northfield.require_sso = True
+    institution_save(institution=saml_northfield, actor=world.sam)
+    code = client_for().post("/accounts/login/code/", {"email": world.alice.email})
+    assert code.status_code == 200
+    assert "Northfield University requires its own sign-in" in code.text
+    assert not mail.outbox
+    password = _login(client_for(), world.alice.email, PASSWORD)
+    assert password.status_code == 200 and "requires its own sign-in" in password.text
+    # other institutions' members are unaffected
+    assert _login(client_for(), world.bob.email, PASSWORD).status_code == 302
+
+
+def test_home_realm_discovery_sends_each_address_to_its_sign_in(
+    db, world, client_for, saml_northfield
+):
+    to_idp = client_for().post(
+        "/accounts/discover/",
+        {"email": "someone@northfield.edu", "next": "http://alpha.horizontal.localhost:8765/"},
+    )
+    assert to_idp.status_code == 302
+    assert to_idp["Location"].startswith("/accounts/saml/northfield/login/?next=http")
+    to_code = client_for().post("/accounts/discover/", {"email": "x@lakeside.edu"})
+    assert to_code["Location"].startswith("/accounts/login/code/?email=x%40lakeside.edu")
+    bad = client_for().post("/accounts/discover/", {"email": "nonsense"}, follow=True)
+    assert "Enter a valid e-mail address." in bad.text
+
+
+def test_sign_in_page_finds_institutions_by_name(db, world, client_for, saml_northfield):
+    page = client_for().get("/accounts/login/", {"q": "northf"})
+    assert 'href="/accounts/saml/northfield/login/"' in page.text
+    assert "Lakeside College" not in client_for().get("/accounts/login/", {"q": "lake"}).text
+
+
+def test_the_django_admin_signs_in_through_the_same_page(db, client_for):
+    response = client_for().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("http://horizontal.localhost:8765/accounts/login/?next=")
+
+
+def test_institution_settings_make_one_provider_app_keyed_by_the_idp_entity_id(
+    db, world, saml_northfield
+):
+    app = SocialApp.objects.get(settings__institution_id=saml_northfield.pk)
+    assert (app.provider, app.provider_id, app.client_id) == (
+        "saml",
+        "https://idp.northfield.test/idp",
+        "northfield",
+    )
+    assert app.settings["advanced"]["want_assertion_signed"] is True
+    assert app.settings["advanced"]["reject_idp_initiated_sso"] is True
+    assert app.settings["sp"]["entity_id"] == "http://horizontal.localhost:8765/accounts/saml/sp/"
+    saml_northfield.sign_in = Institution.SignIn.CODE
+    institution_save(institution=saml_northfield, actor=world.sam)
+    assert not SocialApp.objects.filter(settings__institution_id=saml_northfield.pk).exists()
