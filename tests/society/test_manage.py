@@ -1,9 +1,11 @@
 """The society management pages: for society admins only, and never inside a group."""
 
+import json
+
 import pytest
 from allauth.socialaccount.models import SocialApp
 
-from society.models import Institution
+from society.models import EPPN, Institution
 from tests.idp.saml_idp import idp_config, make_keypair, metadata_xml
 
 PAGES = ["/manage/", "/manage/institutions/", "/manage/institutions/new/", "/manage/audit/"]
@@ -38,7 +40,9 @@ def test_admin_adds_a_saml_institution_and_sees_what_to_give_its_it(
             "sign_in": "saml",
             "email_domains_text": "southport.edu, med.southport.edu",
             "saml_metadata_xml": metadata_xml(conf),
-            "saml_attributes": '{"uid": ["urn:oid:1.3.6.1.4.1.5923.1.1.1.6"], "email": ["urn:oid:0.9.2342.19200300.100.1.3"]}',
+            "saml_attributes": json.dumps(
+                {"uid": [EPPN], "email": ["urn:oid:0.9.2342.19200300.100.1.3"]}
+            ),
         },
     )
     assert response.status_code == 302
