@@ -121,7 +121,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user=existing, provider=sociallogin.account.provider
         ).exists()
         if institution.owns_email(email) and not already_linked and existing.is_active:
-            # The institution vouches for its own domain: link its identity to this account.
+            # The institution vouches for its own domain: link its identity to this account,
+            # and fill in what the account does not know yet (an invited account knows nothing).
+            fresh = sociallogin.user
+            changed = [
+                field
+                for field in ("full_name", "institution_id", "affiliation")
+                if not getattr(existing, field) and getattr(fresh, field)
+            ]
+            for field in changed:
+                setattr(existing, field, getattr(fresh, field))
+            if changed:
+                existing.save(update_fields=changed)
             sociallogin.connect(request, existing)
             return
         raise sign_in_refused(

@@ -166,7 +166,7 @@ def wsgi_app(idp: IdP, users: dict[str, dict], sp_entity_id: str):
                 f"{' checked' if i == 0 else ''}> {html.escape(u['display'])}</label></p>"
                 for i, (k, u) in enumerate(users.items())
             )
-            body = f"""<!DOCTYPE html><html lang="en"><head><title>Northfield sign-in</title></head>
+            body = f"""<!DOCTYPE html><html lang="en"><head><title>IdP sign-in</title></head>
 <body><h1>Northfield University sign-in</h1><form method="post" action="/sso/login">
 <input type="hidden" name="id" value="{html.escape(request.id)}">
 <input type="hidden" name="acs" value="{html.escape(request.assertion_consumer_service_url)}">

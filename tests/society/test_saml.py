@@ -144,6 +144,10 @@ def test_an_invited_account_in_the_institutions_domain_is_linked(keys, sp_metada
     response, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
     assert response.status_code == 302
     assert SocialAccount.objects.get(uid="ada@northfield.edu").user == invited
+    invited.refresh_from_db()
+    assert (
+        invited.full_name == "Ada Lovelace" and invited.institution.name == "Northfield University"
+    )
 
 
 # --- refused -------------------------------------------------------------------------------------
