@@ -121,3 +121,25 @@ def test_institution_settings_make_one_provider_app_keyed_by_the_idp_entity_id(
     saml_northfield.sign_in = Institution.SignIn.CODE
     institution_save(institution=saml_northfield, actor=world.sam)
     assert not SocialApp.objects.filter(settings__institution_id=saml_northfield.pk).exists()
+
+
+def test_sign_in_rotates_the_session_and_an_expired_session_must_sign_in_again(
+    db, world, client_for
+):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    site = client_for()
+    site.get("/accounts/login/")
+    before = site.cookies.get("sessionid")
+    assert _login(site, world.bob.email, PASSWORD).status_code == 302
+    after = site.cookies["sessionid"].value
+    assert before is None or before.value != after
+    site.defaults["HTTP_HOST"] = "alpha.horizontal.localhost:8765"
+    assert site.get("/").status_code == 200
+    Session.objects.filter(session_key=after).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert site.get("/").status_code == 302
