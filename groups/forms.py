@@ -11,3 +11,15 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class StageForm(forms.Form):
+    from society.models import PeerGroup
+
+    stage = forms.ChoiceField(label=_("Stage"), choices=PeerGroup.Stage.choices)
+
+
+class RedefineForm(forms.Form):
+    mission = forms.CharField(
+        label=_("The redefined mission"), widget=forms.Textarea(attrs={"rows": 4})
+    )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 from .selectors import membership_get_active
@@ -30,6 +31,9 @@ class GroupMembershipMiddleware:
         if request.membership is None and not request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
             # 404, not 403: someone outside the group learns nothing about what is inside.
             raise Http404("Not a member of this group.")
+        if request.group.is_read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # A concluded group is an archive: it can be read and exported, not changed.
+            return render(request, "groups/read_only.html", status=403)
         response = self.get_response(request)
         # Group pages are confidential: never stored by the browser or a proxy.
         patch_cache_control(response, no_store=True, private=True)

@@ -76,3 +76,50 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class Mission(models.Model):
+    """One version of the group's written mission; the newest is in force."""
+
+    version = models.PositiveIntegerField(unique=True)
+    text = models.TextField()
+    adopted_at = models.DateTimeField(default=timezone.now)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"mission v{self.version}"
+
+
+class GroupKey(models.Model):
+    """This group's data key, wrapped (encrypted) by a key from the environment. One row.
+
+    Destroying this row makes every ConfidentialEntry unreadable for good (crypto-shredding).
+    """
+
+    singleton = models.BooleanField(default=True, unique=True)
+    wrapped = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "group key"
+
+
+class ConfidentialEntry(models.Model):
+    """A note in the confidential space. Only ciphertext is stored."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    peers_only = models.BooleanField(default=False, help_text=_("Hidden from the facilitator."))
+    ciphertext = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"confidential entry {self.pk}"

@@ -46,3 +46,14 @@ def access_membership(viewer: Membership | None, *, pk: int, write: bool) -> Mem
     if write and not can_manage_members(viewer):
         raise PermissionDenied
     return target
+
+
+def can_steer_group(membership: Membership | None) -> bool:
+    """Stage, pause, redefine, conclude and export: the point-persons' job."""
+    return _is_point_person(membership)
+
+
+def access_group_steering(membership: Membership | None) -> Membership:
+    if not can_steer_group(membership):
+        raise PermissionDenied
+    return membership

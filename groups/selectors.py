@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Invitation, Membership, WorkerCheck
+from .models import Invitation, Membership, Mission, WorkerCheck
 
 
 def membership_get_active(*, user_id: int) -> Membership | None:
@@ -35,3 +35,8 @@ def worker_check_list(*, limit: int = 5) -> list[WorkerCheck]:
 def invitation_list_pending() -> list[Invitation]:
     """Invitations not yet accepted and not expired, newest first."""
     return list(Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now()))
+
+
+def mission_current() -> Mission | None:
+    """The mission version in force, if the group has written one."""
+    return Mission.objects.order_by("-version").first()

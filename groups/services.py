@@ -17,7 +17,9 @@ from society.audit import audit_record
 from society.models import AuditEvent, MembershipIndex, PeerGroup, User
 from society.urls_helpers import group_url
 
-from .models import Invitation, Membership, WorkerCheck
+from . import crypto
+from .crypto import KeyDestroyed
+from .models import ConfidentialEntry, GroupKey, Invitation, Membership, Mission, WorkerCheck
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -210,3 +212,126 @@ def worker_check_run(*, check_id: int) -> WorkerCheck | None:
     check.ran_in_schema = connection.schema_name
     check.save(update_fields=["ran_at", "ran_in_schema"])
     return check
+
+
+# --- Mission ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mission_adopt(*, text: str, actor: User | None, note: str = "") -> Mission:
+    """Adopt a new version of the mission (the first one comes from the approved application)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the mission down; it cannot be empty."))
+    latest = Mission.objects.order_by("-version").first()
+    return Mission.objects.create(
+        version=(latest.version + 1) if latest else 1, text=text, adopted_by=actor, note=note
+    )
+
+
+# --- Confidential space: envelope encryption --------------------------------------------------
+
+
+def _data_key(*, create: bool) -> bytes:
+    schema = _current_group().schema_name
+    key = GroupKey.objects.first()
+    if key is None:
+        if not create or _current_group().shredded_at is not None:
+            raise KeyDestroyed
+        data_key = crypto.new_data_key()
+        GroupKey.objects.create(wrapped=crypto.wrap(data_key, schema=schema))
+        return data_key
+    return crypto.unwrap(key.wrapped, schema=schema)
+
+
+@transaction.atomic
+def confidential_entry_create(*, author: User, text: str, peers_only: bool = False):
+    """Store a confidential note, encrypted with the group's data key (made on first use)."""
+    if not text.strip():
+        raise ValidationError(_("Write something first."))
+    group = _current_group()
+    sealed = crypto.seal(_data_key(create=True), text, schema=group.schema_name)
+    return ConfidentialEntry.objects.create(author=author, peers_only=peers_only, ciphertext=sealed)
+
+
+def confidential_entry_text(*, entry: ConfidentialEntry) -> str:
+    """The plaintext of an entry. Raises KeyDestroyed after crypto-shredding."""
+    group = _current_group()
+    return crypto.open_sealed(_data_key(create=False), entry.ciphertext, schema=group.schema_name)
+
+
+@transaction.atomic
+def group_key_rewrap() -> bool:
+    """Re-wrap this group's data key with the current KEK (after adding a new HORIZONTAL_KEYS
+    entry first). Returns whether anything changed. Entries stay as they are."""
+    key = GroupKey.objects.select_for_update().first()
+    if key is None or key.wrapped.startswith(crypto.kek_id_current() + ":"):
+        return False
+    schema = _current_group().schema_name
+    key.wrapped = crypto.wrap(crypto.unwrap(key.wrapped, schema=schema), schema=schema)
+    key.save(update_fields=["wrapped"])
+    return True
+
+
+@transaction.atomic
+def confidential_destroy() -> None:
+    """Destroy the group's confidential space for good: its data key, then its entries."""
+    GroupKey.objects.all().delete()
+    ConfidentialEntry.objects.all().delete()
+
+
+# --- Lifecycle (the group's public row: stage and lifecycle are not confidential) --------------
+
+
+def _group_row() -> PeerGroup:
+    return PeerGroup.objects.get(pk=_current_group().pk)
+
+
+@transaction.atomic
+def group_stage_set(*, stage: str, actor: User) -> PeerGroup:
+    """Move the group to one of Kram's phases."""
+    if stage not in PeerGroup.Stage.values:
+        raise ValidationError(_("Unknown stage."))
+    group = _group_row()
+    if group.is_read_only:
+        raise ValidationError(_("This group has concluded."))
+    group.stage = stage
+    group.save(update_fields=["stage"])
+    return group
+
+
+@transaction.atomic
+def group_pause_set(*, paused: bool, actor: User) -> PeerGroup:
+    """Pause the group (no reminders, shown as paused) or resume it."""
+    group = _group_row()
+    if group.is_read_only:
+        raise ValidationError(_("This group has concluded."))
+    group.lifecycle = PeerGroup.Lifecycle.PAUSED if paused else PeerGroup.Lifecycle.ACTIVE
+    group.save(update_fields=["lifecycle"])
+    return group
+
+
+@transaction.atomic
+def group_redefine(*, mission_text: str, actor: User) -> Mission:
+    """Redefine the group: a new mission version, and the redefinition stage."""
+    group = _group_row()
+    if group.is_read_only:
+        raise ValidationError(_("This group has concluded."))
+    mission = mission_adopt(text=mission_text, actor=actor, note="redefined")
+    group.stage = PeerGroup.Stage.REDEFINITION
+    group.save(update_fields=["stage"])
+    return mission
+
+
+@transaction.atomic
+def group_conclude(*, actor: User) -> PeerGroup:
+    """Conclude on purpose: the space becomes read-only; export stays open for the window,
+    after which society.services.groups_shred_due destroys the confidential space."""
+    group = _group_row()
+    if group.is_read_only:
+        raise ValidationError(_("This group has already concluded."))
+    group.lifecycle = PeerGroup.Lifecycle.CONCLUDED
+    group.stage = PeerGroup.Stage.SEPARATION
+    group.concluded_at = timezone.now()
+    group.save(update_fields=["lifecycle", "stage", "concluded_at"])
+    return group

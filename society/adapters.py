@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.conf import settings
@@ -18,6 +19,8 @@ from .sso import NONCE_STATE_KEY, sign_in_refused
 
 def is_our_url(url: str) -> bool:
     """True for an absolute URL on the base host or a group host, with our scheme and port."""
+    if any(c in url for c in "\\%\t\r\n "):
+        return False  # no lookalike hosts built from escapes or whitespace
     parts = urlsplit(url)
     host = parts.hostname or ""
     base = settings.HORIZONTAL_BASE_HOST
@@ -114,15 +117,21 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             address.verified = institution.owns_email(address.email)
         if sociallogin.is_existing:
             return  # matched by (identity provider, stable id)
+        if not institution.owns_email(email):
+            raise sign_in_refused(
+                request,
+                "Your institution sent an e-mail address outside its own domains, so this site "
+                "cannot tell it is yours. Ask the society's administrators.",
+            )
         existing = User.objects.filter(email__iexact=email).first()
         if existing is None:
+            if EmailAddress.objects.filter(email__iexact=email).exists():
+                raise sign_in_refused(request, "This e-mail address belongs to another account.")
             return  # a new account is made from the institution's attributes
-        already_linked = SocialAccount.objects.filter(
-            user=existing, provider=sociallogin.account.provider
-        ).exists()
-        if institution.owns_email(email) and not already_linked and existing.is_active:
-            # The institution vouches for its own domain: link its identity to this account,
-            # and fill in what the account does not know yet (an invited account knows nothing).
+        if self._may_link(existing, sociallogin):
+            # An invited account that has never had a password or another sign-in: the
+            # institution vouches for its own domain, so its identity becomes this account's
+            # way in. Fill in what the account does not know yet.
             fresh = sociallogin.user
             changed = [
                 field
@@ -139,6 +148,23 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             request,
             "An account with this e-mail address already exists and is not linked to this "
             "sign-in. Sign in the way you did before, or ask the society's administrators.",
+        )
+
+    @staticmethod
+    def _may_link(user: User, sociallogin: SocialLogin) -> bool:
+        if sociallogin.provider.id == "openid_connect":
+            claims = (
+                sociallogin.account.extra_data.get("userinfo")
+                or sociallogin.account.extra_data.get("id_token")
+                or {}
+            )
+            if claims.get("email_verified") is not True:
+                return False
+        return (
+            user.is_active
+            and not user.has_usable_password()
+            and not (user.is_staff or user.is_superuser or user.is_society_admin)
+            and not SocialAccount.objects.filter(user=user).exists()
         )
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict) -> User:

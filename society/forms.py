@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .models import Institution
+from .models import GroupApplication, Institution
 from .selectors import institution_requiring_sso_for
 
 
@@ -95,3 +95,66 @@ class InstitutionForm(forms.ModelForm):
 
     def clean_email_domains_text(self) -> list[str]:
         return _domains(self.cleaned_data.get("email_domains_text", ""))
+
+
+def _email_list(value: str) -> list[str]:
+    emails = [e for e in value.replace(",", " ").split() if e]
+    validator = forms.EmailField()
+    bad = []
+    for email in emails:
+        try:
+            validator.clean(email)
+        except ValidationError:
+            bad.append(email)
+    if bad:
+        raise ValidationError(_("Not e-mail addresses: %(bad)s"), params={"bad": ", ".join(bad)})
+    return emails
+
+
+class ApplicationForm(forms.ModelForm):
+    founding_emails_text = forms.CharField(
+        label=_("Founding members"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Their e-mail addresses, one per line, from any institution."),
+    )
+    point_person_emails_text = forms.CharField(
+        label=_("Point-persons"),
+        help_text=_("One or two of the founding members (you may name yourself)."),
+    )
+
+    class Meta:
+        model = GroupApplication
+        fields = ["name", "slug", "focus", "mission_draft", "meeting_rhythm", "why_these_peers"]
+        widgets = {
+            "mission_draft": forms.Textarea(attrs={"rows": 4}),
+            "why_these_peers": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"slug": _("The group's web address: <address>.<society site>, e.g. k-club")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["founding_emails_text"] = "\n".join(self.instance.founding_emails)
+            self.initial["point_person_emails_text"] = ", ".join(self.instance.point_person_emails)
+
+    def clean_founding_emails_text(self) -> list[str]:
+        return _email_list(self.cleaned_data["founding_emails_text"])
+
+    def clean_point_person_emails_text(self) -> list[str]:
+        return _email_list(self.cleaned_data["point_person_emails_text"])
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", _("Approve")),
+            ("changes", _("Request changes")),
+            ("reject", _("Reject")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment to the applicant"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

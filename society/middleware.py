@@ -33,3 +33,42 @@ class GroupHostMiddleware(TenantMainMiddleware):
         group.domain_url = hostname
         request.tenant = request.group = group
         connection.set_tenant(group)
+
+
+class SignInErrorMiddleware:
+    """Any unexpected error while answering an identity provider ends in our refusal page.
+
+    A malformed SAMLResponse makes the XML parser raise inside allauth, and an unreachable
+    OpenID Provider makes `requests` raise: the member gets a clear 400, never a 500.
+    """
+
+    PREFIXES = ("/accounts/saml/", "/accounts/oidc/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import render
+
+        from allauth.core.exceptions import ImmediateHttpResponse
+
+        if isinstance(exception, ImmediateHttpResponse):
+            return exception.response  # our own refusal pages, already rendered
+        if not request.path.startswith(self.PREFIXES) or isinstance(
+            exception, Http404 | PermissionDenied
+        ):
+            return None
+        logger.warning("Sign-in answer refused: %s", type(exception).__name__)
+        return render(
+            request,
+            "socialaccount/authentication_error.html",
+            {
+                "reason": "Your institution's answer could not be read, so you are not signed "
+                "in and nothing was changed. Start again from the sign-in page."
+            },
+            status=400,
+        )

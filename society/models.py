@@ -171,17 +171,38 @@ class PeerGroup(TenantMixin):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
-        CREATING = "creating", _("Creating")
+        CREATING = "creating", _("Creating the space")
+        INVITING = "inviting", _("Inviting the founding members")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
+    class Stage(models.TextChoices):
+        """Kram's phases of a mentoring relationship."""
+
+        INITIATION = "initiation", _("Initiation")
+        CULTIVATION = "cultivation", _("Cultivation")
+        SEPARATION = "separation", _("Separation")
+        REDEFINITION = "redefinition", _("Redefinition")
+
+    class Lifecycle(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CONCLUDED = "concluded", _("Concluded (archived, read-only)")
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True, validators=[validate_group_slug])
+    focus = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     # The class of the last provisioning error, never its message (it may quote data).
     provision_error = models.CharField(max_length=200, blank=True)
+    provision_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     ready_at = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=14, choices=Stage.choices, default=Stage.INITIATION)
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    # When the concluded group's confidential data was destroyed (its key and entries).
+    shredded_at = models.DateTimeField(null=True, blank=True)
 
     # Provisioning is an explicit service (society.services.group_provision), not save().
     auto_create_schema = False
@@ -200,6 +221,10 @@ class PeerGroup(TenantMixin):
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.lifecycle == self.Lifecycle.CONCLUDED
 
 
 class GroupDomain(DomainMixin):
@@ -258,3 +283,71 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class GroupApplication(models.Model):
+    """A member's proposal for a new group, reviewed by a society admin."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Focus(models.TextChoices):
+        CDA = "career_development_award", _("Career development award")
+        EDUCATOR_PROMOTION = "clinician_educator_promotion", _("Clinician-educator promotion")
+        MEDICAL_EDUCATION = "medical_education", _("Medical education")
+        RESEARCH = "research", _("Research careers")
+        OTHER = "other", _("Other")
+
+    class Rhythm(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        FORTNIGHTLY = "fortnightly", _("Every two weeks")
+        MONTHLY = "monthly", _("Monthly")
+
+    applicant = models.ForeignKey(User, on_delete=models.PROTECT, related_name="applications")
+    name = models.CharField(_("group name"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=40, validators=[validate_group_slug])
+    mission_draft = models.TextField(_("mission (draft)"))
+    focus = models.CharField(max_length=40, choices=Focus.choices)
+    founding_emails = ArrayField(models.EmailField(), default=list)
+    point_person_emails = ArrayField(models.EmailField(), default=list)
+    meeting_rhythm = models.CharField(max_length=12, choices=Rhythm.choices)
+    why_these_peers = models.TextField(_("why these peers"))
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    group = models.OneToOneField(
+        PeerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (self.State.DRAFT, self.State.CHANGES_REQUESTED)
+
+
+class ApplicationEvent(models.Model):
+    """One transition of an application: who, when, from what to what, and why."""
+
+    application = models.ForeignKey(
+        GroupApplication, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or 'new'} -> {self.to_state}"

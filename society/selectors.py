@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .models import AuditEvent, GroupDomain, Institution, MembershipIndex, PeerGroup, User
+from .models import (
+    AuditEvent,
+    GroupApplication,
+    GroupDomain,
+    Institution,
+    MembershipIndex,
+    PeerGroup,
+    User,
+)
 
 
 def group_get_for_host(*, hostname: str) -> PeerGroup | None:
@@ -69,3 +77,75 @@ def institution_search(*, query: str, limit: int = 20) -> list[Institution]:
 def audit_list(*, limit: int = 200) -> list[AuditEvent]:
     """The latest audit events with their people and groups (one query)."""
     return list(AuditEvent.objects.select_related("actor", "subject", "group")[:limit])
+
+
+def application_list_for_user(*, user: User) -> list[GroupApplication]:
+    """The user's own applications, newest first."""
+    return list(GroupApplication.objects.filter(applicant=user).select_related("group"))
+
+
+def application_get_for_user(*, user: User, pk: int) -> GroupApplication | None:
+    """An application its applicant or a society admin may see, with its history; else None."""
+    qs = GroupApplication.objects.select_related("applicant", "group").prefetch_related(
+        "events__actor"
+    )
+    if not user.is_society_admin:
+        qs = qs.filter(applicant=user)
+    return qs.filter(pk=pk).first()
+
+
+def application_queue() -> list[GroupApplication]:
+    """Applications waiting for a society admin, oldest first."""
+    return list(
+        GroupApplication.objects.filter(state=GroupApplication.State.SUBMITTED)
+        .select_related("applicant")
+        .order_by("updated_at")
+    )
+
+
+def application_counts() -> dict[str, int]:
+    """How many applications are in each state (every state listed, zeros included)."""
+    counts = dict(GroupApplication.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    return {label: counts.get(value, 0) for value, label in GroupApplication.State.choices}
+
+
+def application_warnings(*, application: GroupApplication) -> list[str]:
+    """What a reviewer should look at twice: one institution only, busy members, a taken slug."""
+    warnings = []
+    people = [application.applicant.email.lower(), *application.founding_emails]
+    domains = {email.rsplit("@", 1)[-1] for email in people}
+    institutions = {
+        (institution_for_email(email=email) or email.rsplit("@", 1)[-1]) for email in people
+    }
+    if len(domains) == 1 or len(institutions) == 1:
+        warnings.append("All founding members are from one institution.")
+    busy = (
+        User.objects.filter(email__in=people)
+        .annotate(groups=Count("group_links"))
+        .filter(groups__gte=2)
+        .order_by("email")
+    )
+    for user in busy:
+        warnings.append(f"{user.email} is already in {user.groups} groups.")
+    if PeerGroup.objects.filter(slug=application.slug).exists() and application.group_id is None:
+        warnings.append(f"The address “{application.slug}” is taken.")
+    return warnings
+
+
+def group_overview() -> list[dict[str, object]]:
+    """Society view of every group: stage, size, institutions. No group content."""
+    groups = PeerGroup.objects.order_by("name").annotate(member_count=Count("member_links"))
+    institutions: dict[int, set[str]] = {}
+    for group_id, name in MembershipIndex.objects.filter(
+        user__institution__isnull=False
+    ).values_list("group_id", "user__institution__name"):
+        institutions.setdefault(group_id, set()).add(name)
+    return [
+        {
+            "group": g,
+            "member_count": g.member_count,
+            "institutions": sorted(institutions.get(g.pk, ())),
+            "last_meeting": None,  # meetings arrive with the group space; none are held yet
+        }
+        for g in groups
+    ]

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import logging
+import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context, schema_exists
+from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from .audit import audit_record
-from .models import AuditEvent, GroupDomain, Institution, PeerGroup, User, validate_group_slug
+from .models import (
+    ApplicationEvent,
+    AuditEvent,
+    GroupApplication,
+    GroupDomain,
+    Institution,
+    PeerGroup,
+    User,
+    validate_group_slug,
+)
 from .schema_copy import schema_copy
-from .urls_helpers import group_host
+from .urls_helpers import group_host, society_url
 
 logger = logging.getLogger(__name__)
 
@@ -113,32 +128,79 @@ def group_schema_drop(*, schema_name: str) -> None:
         cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(schema_name)} CASCADE")
 
 
-def group_provision(*, group: PeerGroup) -> PeerGroup:
-    """Make a group's space: clone the template schema, add its primary domain, mark it ready.
+PROVISION_LOCK_CLASS = 7401  # pg advisory lock namespace: (class, group id)
 
-    Idempotent: a ready group is returned unchanged; a failed or interrupted attempt is
-    cleaned up (its partial schema dropped) before the next one. On error the group is
-    marked failed, no schema is left behind, and the error is re-raised.
+
+@contextmanager
+def _provision_lock(group: PeerGroup) -> Iterator[bool]:
+    """A session-level advisory lock: held while one process provisions `group`.
+
+    PostgreSQL releases it when that process's connection ends, so a worker that dies
+    mid-way leaves the group "creating" with the lock free: group_provision_is_stalled.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PROVISION_LOCK_CLASS, group.pk])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [PROVISION_LOCK_CLASS, group.pk]
+                )
+
+
+def group_provision_is_stalled(*, group: PeerGroup) -> bool:
+    """True if the group is mid-provisioning but no process is working on it any more."""
+    if group.status not in (PeerGroup.Status.CREATING, PeerGroup.Status.INVITING):
+        return False
+    with _provision_lock(group) as free:
+        return free
+
+
+def group_provision(
+    *, group: PeerGroup, populate: Callable[[PeerGroup], object] | None = None
+) -> PeerGroup:
+    """Make a group's space: clone the template schema, add its primary domain, run
+    `populate` inside the new schema (mission, founding members, invitations), mark it ready.
+
+    Idempotent: a ready group is returned unchanged, and a concurrent call for the same group
+    returns at once. A failed or interrupted attempt is cleaned up (its partial schema and
+    domain removed) by the next one. On error the group is marked failed, no schema is left
+    behind, and the error is re-raised.
     """
     group.refresh_from_db()
     if group.status == PeerGroup.Status.READY and schema_exists(group.schema_name):
         return group
     connection.set_schema_to_public()
-    _set_status(group, PeerGroup.Status.CREATING)
-    try:
-        group_schema_drop(schema_name=group.schema_name)
-        group_schema_clone(schema_name=group.schema_name)
-        with transaction.atomic():
-            GroupDomain.objects.get_or_create(
-                domain=group_host(group.slug), defaults={"tenant": group, "is_primary": True}
-            )
-            _set_status(group, PeerGroup.Status.READY)
-    except Exception as exc:
-        connection.set_schema_to_public()
-        group_schema_drop(schema_name=group.schema_name)
-        _set_status(group, PeerGroup.Status.FAILED, error=type(exc).__name__)
-        logger.exception("Provisioning group %s failed", group.pk)
-        raise
+    with _provision_lock(group) as acquired:
+        if not acquired:
+            logger.info("Group %s is being provisioned by another process", group.pk)
+            return group
+        group.provision_started_at = timezone.now()
+        group.save(update_fields=["provision_started_at"])
+        _set_status(group, PeerGroup.Status.CREATING)
+        try:
+            GroupDomain.objects.filter(tenant=group).delete()
+            group_schema_drop(schema_name=group.schema_name)
+            group_schema_clone(schema_name=group.schema_name)
+            with transaction.atomic():
+                GroupDomain.objects.create(
+                    domain=group_host(group.slug), tenant=group, is_primary=True
+                )
+                if populate is not None:
+                    _set_status(group, PeerGroup.Status.INVITING)
+                    with tenant_context(group):
+                        populate(group)
+                _set_status(group, PeerGroup.Status.READY)
+        except Exception as exc:
+            connection.set_schema_to_public()
+            GroupDomain.objects.filter(tenant=group).delete()
+            group_schema_drop(schema_name=group.schema_name)
+            _set_status(group, PeerGroup.Status.FAILED, error=type(exc).__name__)
+            logger.exception("Provisioning group %s failed", group.pk)
+            raise
     logger.info("Provisioned group %s", group.pk)
     return group
 
@@ -173,7 +235,7 @@ def _saml_idp_from_metadata(xml: str) -> dict[str, str]:
 
 def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None) -> None:
     """Keep exactly one allauth provider app for an institution with SSO (none otherwise)."""
-    from allauth.socialaccount.models import SocialApp
+    from allauth.socialaccount.models import SocialAccount, SocialApp
 
     apps = SocialApp.objects.filter(settings__institution_id=institution.pk)
     if institution.sign_in == Institution.SignIn.SAML:
@@ -197,6 +259,9 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
         app.save()
     elif institution.sign_in == Institution.SignIn.OIDC:
         app = apps.filter(provider="openid_connect").first()
+        if app is not None and app.settings.get("server_url") != institution.oidc_issuer:
+            # Subject ids are only unique per issuer: a new issuer must not inherit accounts.
+            SocialAccount.objects.filter(provider=app.provider_id).delete()
         if app is None:
             if not oidc_client_secret:
                 raise ValidationError({"oidc_client_secret": _("Enter the client secret.")})
@@ -227,6 +292,17 @@ def institution_save(
     Raises ValidationError (field-keyed) for unusable SAML metadata, a missing OIDC issuer,
     client id or secret, or an IdP entity ID another institution already uses.
     """
+    institution.email_domains = sorted({d.lower() for d in institution.email_domains})
+    shared = Institution.objects.filter(email_domains__overlap=institution.email_domains).exclude(
+        pk=institution.pk
+    )
+    if institution.email_domains and shared.exists():
+        raise ValidationError(
+            {
+                "email_domains": _("%(name)s already lists one of these e-mail domains.")
+                % {"name": shared.first().name}
+            }
+        )
     if institution.sign_in == Institution.SignIn.SAML:
         idp = _saml_idp_from_metadata(institution.saml_metadata_xml)
         institution.saml_entity_id = idp["entity_id"]
@@ -259,3 +335,288 @@ def institution_save(
     _social_app_sync(institution=institution, oidc_client_secret=oidc_client_secret)
     audit_record(kind=AuditEvent.Kind.INSTITUTION_SAVED, actor=actor, detail=institution.name)
     return institution
+
+
+# --- Group applications ------------------------------------------------------------------------
+
+APPLICATION_MAX_FOUNDERS = 20
+
+
+def _normalise_emails(emails: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for email in emails:
+        email = email.strip().lower()
+        if email:
+            seen[email] = None
+    return list(seen)
+
+
+def _application_validate(application: GroupApplication) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_group_slug(application.slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    else:
+        taken = PeerGroup.objects.filter(slug=application.slug).exists() or (
+            GroupApplication.objects.filter(slug=application.slug)
+            .exclude(pk=application.pk)
+            .exclude(state=GroupApplication.State.REJECTED)
+            .exists()
+        )
+        if taken:
+            errors["slug"] = [_("This address is taken; choose another.")]
+    founders = application.founding_emails
+    if not 2 <= len(founders) <= APPLICATION_MAX_FOUNDERS:
+        errors["founding_emails"] = [
+            _("Name between 2 and %(n)s founding members (you may include yourself).")
+            % {"n": APPLICATION_MAX_FOUNDERS}
+        ]
+    leads = application.point_person_emails
+    if not 1 <= len(leads) <= 2:
+        errors["point_person_emails"] = [_("Name one or two point-persons.")]
+    elif not set(leads) <= set(founders) | {application.applicant.email.lower()}:
+        errors["point_person_emails"] = [_("Point-persons must be among the founding members.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _application_email(application_id: int, subject: str, body: str) -> None:
+    application = GroupApplication.objects.select_related("applicant").get(pk=application_id)
+    send_mail(
+        subject=subject, message=body, from_email=None, recipient_list=[application.applicant.email]
+    )
+
+
+def _application_transition(
+    application: GroupApplication, *, to_state: str, actor: User, comment: str = ""
+) -> None:
+    ApplicationEvent.objects.create(
+        application=application,
+        from_state=application.state,
+        to_state=to_state,
+        actor=actor,
+        comment=comment,
+    )
+    application.state = to_state
+    application.updated_at = timezone.now()
+    application.save(update_fields=["state", "updated_at"])
+    label = GroupApplication.State(to_state).label
+    body = render_to_string(
+        "emails/society/application_state.txt",
+        {
+            "application": application,
+            "state": label,
+            "comment": comment,
+            "url": society_url(f"/applications/{application.pk}/"),
+        },
+    )
+    subject = _("Your group application “%(name)s”: %(state)s") % {
+        "name": application.name,
+        "state": label.lower(),
+    }
+    transaction.on_commit(lambda: _application_email(application.pk, subject, body))
+
+
+@transaction.atomic
+def application_save(
+    *,
+    application: GroupApplication,
+    actor: User,
+    founding_emails: list[str],
+    point_person_emails: list[str],
+    **fields: object,
+) -> GroupApplication:
+    """Create or change a draft (or an application returned for changes) by its applicant.
+
+    Raises PermissionDenied for anyone else, ValidationError (field-keyed) for bad input.
+    """
+    if application.pk and application.applicant_id != actor.pk:
+        raise PermissionDenied
+    if application.pk and not application.is_editable:
+        raise ValidationError(_("This application can no longer be changed."))
+    if not application.pk:
+        application.applicant = actor
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.founding_emails = _normalise_emails(founding_emails)
+    application.point_person_emails = _normalise_emails(point_person_emails)
+    _application_validate(application)
+    application.updated_at = timezone.now()
+    application.full_clean(exclude=["slug"])
+    is_new = application.pk is None
+    application.save()
+    if is_new:
+        ApplicationEvent.objects.create(
+            application=application, to_state=GroupApplication.State.DRAFT, actor=actor
+        )
+    return application
+
+
+@transaction.atomic
+def application_submit(*, application: GroupApplication, actor: User) -> GroupApplication:
+    """The applicant sends a draft (or a revised application) for review."""
+    application = GroupApplication.objects.select_for_update().get(pk=application.pk)
+    if application.applicant_id != actor.pk:
+        raise PermissionDenied
+    if not application.is_editable:
+        raise ValidationError(_("This application has already been submitted."))
+    _application_validate(application)
+    _application_transition(application, to_state=GroupApplication.State.SUBMITTED, actor=actor)
+    return application
+
+
+def _reviewable(application: GroupApplication, actor: User) -> GroupApplication:
+    if not actor.is_society_admin:
+        raise PermissionDenied
+    application = GroupApplication.objects.select_for_update().get(pk=application.pk)
+    if application.state != GroupApplication.State.SUBMITTED:
+        raise ValidationError(_("Only a submitted application can be reviewed."))
+    return application
+
+
+@transaction.atomic
+def application_request_changes(
+    *, application: GroupApplication, actor: User, comment: str
+) -> GroupApplication:
+    """A society admin returns an application with what to change (a comment is required)."""
+    application = _reviewable(application, actor)
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what should change.")})
+    _application_transition(
+        application,
+        to_state=GroupApplication.State.CHANGES_REQUESTED,
+        actor=actor,
+        comment=comment.strip(),
+    )
+    return application
+
+
+@transaction.atomic
+def application_reject(
+    *, application: GroupApplication, actor: User, comment: str
+) -> GroupApplication:
+    """A society admin declines an application (a reason is required). No group is made."""
+    application = _reviewable(application, actor)
+    if not comment.strip():
+        raise ValidationError({"comment": _("Give the applicant a reason.")})
+    _application_transition(
+        application, to_state=GroupApplication.State.REJECTED, actor=actor, comment=comment.strip()
+    )
+    return application
+
+
+@transaction.atomic
+def application_approve(
+    *, application: GroupApplication, actor: User, comment: str = ""
+) -> GroupApplication:
+    """A society admin approves: the group is registered and its provisioning queued.
+
+    Side effects: e-mail to the applicant; after commit, society.tasks.application_provision.
+    """
+    from .tasks import application_provision_task
+
+    application = _reviewable(application, actor)
+    _application_validate(application)
+    group = group_create(name=application.name, slug=application.slug)
+    group.focus = application.focus
+    group.save(update_fields=["focus"])
+    application.group = group
+    application.save(update_fields=["group"])
+    _application_transition(
+        application, to_state=GroupApplication.State.APPROVED, actor=actor, comment=comment.strip()
+    )
+    transaction.on_commit(lambda: application_provision_task.delay(application.pk))
+    return application
+
+
+def application_provision(*, application: GroupApplication) -> PeerGroup:
+    """Make the approved group's space, seeded from the application, then e-mail invitations.
+
+    The mission draft becomes mission version 1, the applicant joins (as point-person if
+    named one), and every other founding member is invited with their role.
+    """
+    from groups.models import Membership
+    from groups.services import (
+        invitation_create,
+        invitation_email_send,
+        membership_add,
+        mission_adopt,
+    )
+
+    application = GroupApplication.objects.select_related("applicant", "group").get(
+        pk=application.pk
+    )
+    applicant = application.applicant
+    leads = set(application.point_person_emails)
+    tokens: list[tuple[int, str]] = []
+
+    def role_of(email: str) -> str:
+        return Membership.Role.POINT_PERSON if email in leads else Membership.Role.MEMBER
+
+    def populate(group: PeerGroup) -> None:
+        mission_adopt(text=application.mission_draft, actor=applicant, note="from the application")
+        membership_add(user=applicant, role=role_of(applicant.email.lower()), actor=applicant)
+        for email in application.founding_emails:
+            if email != applicant.email.lower():
+                invitation, token = invitation_create(
+                    email=email, role=role_of(email), actor=applicant
+                )
+                tokens.append((invitation.pk, token))
+
+    group = group_provision(group=application.group, populate=populate)
+    if tokens:
+        from groups.models import Invitation
+
+        with tenant_context(group):
+            for invitation_id, token in tokens:
+                try:
+                    invitation_email_send(
+                        invitation=Invitation.objects.get(pk=invitation_id), token=token
+                    )
+                except (OSError, smtplib.SMTPException):
+                    logger.warning(
+                        "Invitation %s to group %s was not e-mailed", invitation_id, group.pk
+                    )
+    return group
+
+
+def application_provision_retry(*, application: GroupApplication, actor: User) -> None:
+    """Queue provisioning again after a failure or a stalled attempt (admin or applicant)."""
+    from .tasks import application_provision_task
+
+    if not (actor.is_society_admin or application.applicant_id == actor.pk):
+        raise PermissionDenied
+    group = application.group
+    if group is None or not (
+        group.status == PeerGroup.Status.FAILED or group_provision_is_stalled(group=group)
+    ):
+        raise ValidationError(_("There is nothing to retry."))
+    application_provision_task.delay(application.pk)
+
+
+# --- Concluded groups ------------------------------------------------------------------------
+
+
+def groups_shred_due() -> list[str]:
+    """Destroy the confidential space of groups concluded longer than the export window ago.
+
+    Computed from database state, so a missed or repeated run is harmless. Returns the slugs.
+    """
+    from groups.services import confidential_destroy
+
+    cutoff = timezone.now() - timedelta(days=settings.HORIZONTAL_EXPORT_WINDOW_DAYS)
+    done = []
+    for group in PeerGroup.objects.filter(
+        lifecycle=PeerGroup.Lifecycle.CONCLUDED,
+        concluded_at__lte=cutoff,
+        shredded_at__isnull=True,
+        status=PeerGroup.Status.READY,
+    ):
+        with tenant_context(group):
+            confidential_destroy()
+        group.shredded_at = timezone.now()
+        group.save(update_fields=["shredded_at"])
+        done.append(group.slug)
+        logger.info("Destroyed the confidential space of concluded group %s", group.pk)
+    return done

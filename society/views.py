@@ -4,9 +4,9 @@ from allauth.account.views import LoginView
 from allauth.socialaccount.models import SocialApp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -14,11 +14,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .forms import DiscoverForm, InstitutionForm
-from .models import Institution
+from .forms import ApplicationForm, DiscoverForm, InstitutionForm, ReviewForm
+from .models import GroupApplication, Institution
 from .permissions import access_society_management
-from .selectors import audit_list, group_list_for_user, institution_for_email, institution_search
-from .services import institution_save
+from .selectors import (
+    application_counts,
+    application_get_for_user,
+    application_list_for_user,
+    application_queue,
+    application_warnings,
+    audit_list,
+    group_list_for_user,
+    group_overview,
+    institution_for_email,
+    institution_search,
+)
+from .services import (
+    application_approve,
+    application_provision_retry,
+    application_reject,
+    application_request_changes,
+    application_save,
+    application_submit,
+    group_provision_is_stalled,
+    institution_save,
+)
 from .urls_helpers import group_url, society_url
 
 
@@ -47,6 +67,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     if request.path.startswith(("/accounts/saml/", "/accounts/oidc/")):
         return render(request, "socialaccount/authentication_error.html", status=403)
     return render(request, "403.html", status=403)
+
+
+def not_offered(request: HttpRequest) -> HttpResponse:
+    raise Http404
 
 
 # --- Sign-in -----------------------------------------------------------------------------------
@@ -126,11 +150,12 @@ def _sp_entity_id() -> str:
     return settings.SAML_SP_ENTITY_ID
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
     """Show a service's ValidationError on the form, under its field where the form has one."""
+    aliases = {"email_domains": "email_domains_text", **(aliases or {})}
     errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
     for field, messages_ in errors.items():
-        target = "email_domains_text" if field == "email_domains" else field
+        target = aliases.get(field, field)
         form.add_error(target if target in form.fields else None, messages_)
 
 
@@ -177,3 +202,178 @@ def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 def audit_log(request: HttpRequest) -> HttpResponse:
     access_society_management(request.user)
     return render(request, "society/audit_log.html", {"events": audit_list()})
+
+
+# --- Group applications ---------------------------------------------------------------------------
+
+
+def _application_or_404(request: HttpRequest, pk: int) -> GroupApplication:
+    application = application_get_for_user(user=request.user, pk=pk)
+    if application is None:
+        raise Http404
+    return application
+
+
+def _save_application(request, form, application) -> GroupApplication | None:
+    if not form.is_valid():
+        return None
+    data = {k: v for k, v in form.cleaned_data.items() if not k.endswith("_text")}
+    try:
+        return application_save(
+            application=application,
+            actor=request.user,
+            founding_emails=form.cleaned_data["founding_emails_text"],
+            point_person_emails=form.cleaned_data["point_person_emails_text"],
+            **data,
+        )
+    except ValidationError as exc:
+        _add_errors(
+            form,
+            exc,
+            aliases={
+                "founding_emails": "founding_emails_text",
+                "point_person_emails": "point_person_emails_text",
+            },
+        )
+        return None
+
+
+@login_required
+def application_new(request: HttpRequest) -> HttpResponse:
+    """A member proposes a group."""
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST":
+        application = _save_application(request, form, GroupApplication())
+        if application is not None:
+            messages.success(request, _("Draft saved. Submit it when it is ready."))
+            return redirect("application-detail", pk=application.pk)
+        return render(request, "society/application_form.html", {"form": form}, status=400)
+    return render(request, "society/application_form.html", {"form": form})
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "society/application_list.html",
+        {"applications": application_list_for_user(user=request.user)},
+    )
+
+
+def _application_context(request, application, form=None):
+    group = application.group
+    return {
+        "application": application,
+        "form": form,
+        "group": group,
+        "stalled": group is not None and group_provision_is_stalled(group=group),
+        "group_url": group_url(group.slug) if group is not None else None,
+        "can_edit": application.is_editable and application.applicant_id == request.user.pk,
+    }
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The application, its history and, once approved, the progress of its space."""
+    application = _application_or_404(request, pk)
+    form = None
+    if application.is_editable and application.applicant_id == request.user.pk:
+        form = ApplicationForm(request.POST or None, instance=application)
+        if request.method == "POST":
+            if _save_application(request, form, application) is not None:
+                messages.success(request, _("Changes saved."))
+                return redirect("application-detail", pk=pk)
+            return render(
+                request,
+                "society/application_detail.html",
+                _application_context(request, application, form),
+                status=400,
+            )
+    elif request.method == "POST":
+        raise PermissionDenied
+    template = (
+        "society/partials/application_progress.html"
+        if request.htmx
+        else "society/application_detail.html"
+    )
+    return render(request, template, _application_context(request, application, form))
+
+
+@require_POST
+@login_required
+def application_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _application_or_404(request, pk)
+    try:
+        application_submit(application=application, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Submitted. The society will review it."))
+    return redirect("application-detail", pk=pk)
+
+
+@require_POST
+@login_required
+def application_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _application_or_404(request, pk)
+    try:
+        application_provision_retry(application=application, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Trying again."))
+    return redirect("application-detail", pk=pk)
+
+
+@login_required
+def manage_applications(request: HttpRequest) -> HttpResponse:
+    access_society_management(request.user)
+    return render(
+        request,
+        "society/manage_applications.html",
+        {"queue": application_queue(), "counts": application_counts()},
+    )
+
+
+@login_required
+def manage_application_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """A society admin approves, returns or rejects a submitted application, with a comment."""
+    access_society_management(request.user)
+    application = _application_or_404(request, pk)
+    form = ReviewForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            action = {
+                "approve": application_approve,
+                "changes": application_request_changes,
+                "reject": application_reject,
+            }[form.cleaned_data["decision"]]
+            try:
+                action(
+                    application=application,
+                    actor=request.user,
+                    comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Decision recorded and e-mailed to the applicant."))
+                return redirect("manage-application-review", pk=pk)
+        status = 400
+    context = {
+        **_application_context(request, application),
+        "review_form": form,
+        "warnings": application_warnings(application=application),
+    }
+    return render(request, "society/manage_application_review.html", context, status=status)
+
+
+@login_required
+def manage_groups(request: HttpRequest) -> HttpResponse:
+    access_society_management(request.user)
+    return render(
+        request,
+        "society/manage_groups.html",
+        {"rows": group_overview(), "counts": application_counts()},
+    )

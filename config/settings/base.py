@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "groups.middleware.GroupMembershipMiddleware",
+    "society.middleware.SignInErrorMiddleware",
 ]
 
 TEMPLATES = [
@@ -174,6 +175,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
+# Key-encryption keys for groups' confidential spaces: base64 of 32 random bytes each, newest
+# first (`python -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`).
+# Never derived from SECRET_KEY; keep retired keys listed until `manage.py group_keys_rewrap`.
+HORIZONTAL_KEYS = env.list("HORIZONTAL_KEYS", default=[])
+# How long a concluded group may export before its confidential data is destroyed.
+HORIZONTAL_EXPORT_WINDOW_DAYS = env.int("HORIZONTAL_EXPORT_WINDOW_DAYS", default=30)
+# A provisioning still "creating" after this long is shown as stalled and may be retried.
+HORIZONTAL_PROVISION_STALE_SECONDS = env.int("HORIZONTAL_PROVISION_STALE_SECONDS", default=300)
+
 # --- Cache, Redis, Celery --------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
@@ -205,6 +215,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Computed from database state: a missed run loses nothing, a repeated one does nothing.
+    "shred-concluded-groups": {"task": "society.groups_shred_due", "schedule": 3600.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Internationalisation and time ----------------------------------------------------------
@@ -252,8 +266,11 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logging.RedactSecretsInPaths"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Query logging would write confidential text to the log.

@@ -2,6 +2,8 @@
 
 import os
 
+# A published key: fine for development, never for real data.
+os.environ.setdefault("HORIZONTAL_KEYS", "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LXNlY3JldCE=")
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-development-key-not-for-production")
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

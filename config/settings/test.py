@@ -2,6 +2,8 @@
 
 import os
 
+# A published key: fine for tests, never for real data.
+os.environ.setdefault("HORIZONTAL_KEYS", "dGVzdC1vbmx5LWtleS1lbmNyeXB0cy10ZXN0LWRhdGE=")
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
 # The suite's own port, whatever a surrounding `make run` environment says.
 os.environ["HORIZONTAL_BASE_URL"] = os.environ.get(

@@ -33,6 +33,12 @@ GET = {
     "groups:member-role": row(405, 405, 405, 405),
     "groups:member-remove": row(405, 405, 405, 405),
     "groups:invitation-detail": row(404, 404, 404, 404),  # an unknown token, for everyone
+    "groups:lifecycle": row(200, 403, 403, 403),
+    "groups:lifecycle-stage": row(405, 405, 405, 405),
+    "groups:lifecycle-pause": row(405, 405, 405, 405),
+    "groups:lifecycle-redefine": row(405, 405, 405, 405),
+    "groups:lifecycle-conclude": row(405, 405, 405, 405),
+    "groups:export": row(200, 403, 403, 403),
     "groups:worker-check": row(200, 403, 403, 403),
 }
 POST = {
@@ -42,6 +48,12 @@ POST = {
     "groups:member-role": row(302, 403, 403, 403),
     "groups:member-remove": row(302, 403, 403, 403),
     "groups:invitation-detail": row(404, 404, 404, 404),
+    "groups:lifecycle": row(405, 405, 405, 405),
+    "groups:lifecycle-stage": row(302, 403, 403, 403),  # no stage given: a message, no change
+    "groups:lifecycle-pause": row(302, 403, 403, 403),
+    "groups:lifecycle-redefine": row(400, 403, 403, 403),
+    "groups:lifecycle-conclude": row(302, 403, 403, 403),  # unconfirmed: a message, no change
+    "groups:export": row(405, 405, 405, 405),
     "groups:worker-check": row(302, 403, 403, 403),
 }
 

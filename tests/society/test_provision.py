@@ -51,13 +51,13 @@ def test_failed_provisioning_is_visible_leaves_no_schema_and_a_retry_succeeds(
     db, world, monkeypatch
 ):
     group = group_create(name="Epsilon", slug="epsilon")
-    real_get_or_create = GroupDomain.objects.get_or_create
+    real_create = GroupDomain.objects.create
 
     def broken(*args, **kwargs):
         assert schema_exists("g_epsilon"), "the schema was made before the failing step"
         raise DatabaseError("simulated failure after the schema was copied")
 
-    monkeypatch.setattr(GroupDomain.objects, "get_or_create", broken)
+    monkeypatch.setattr(GroupDomain.objects, "create", broken)
     with pytest.raises(DatabaseError):
         group_provision(group=group)
     group.refresh_from_db()
@@ -66,7 +66,7 @@ def test_failed_provisioning_is_visible_leaves_no_schema_and_a_retry_succeeds(
     assert not schema_exists("g_epsilon")
     assert not GroupDomain.objects.filter(tenant=group).exists()
 
-    monkeypatch.setattr(GroupDomain.objects, "get_or_create", real_get_or_create)
+    monkeypatch.setattr(GroupDomain.objects, "create", real_create)
     group_provision(group=group)
     group.refresh_from_db()
     assert group.status == PeerGroup.Status.READY and schema_exists("g_epsilon")

@@ -246,5 +246,5 @@ def test_an_idp_cannot_take_over_an_account_outside_its_domains(
         client_for(), make_idp(keys, sp_metadata), user={**ADA, "mail": world.bob.email}
     )
     assert_refused(response, before)
-    assert "already exists" in response.content.decode()
+    assert "outside its own domains" in response.content.decode()
     assert not SocialAccount.objects.filter(user=world.bob).exists()

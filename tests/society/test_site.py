@@ -123,6 +123,8 @@ def test_production_settings_pass_the_deploy_check():
             "PATH": "/usr/bin:/bin",
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": "p" * 20 + "-a-long-random-production-secret-0123456789",
+            "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
+            "HORIZONTAL_KEYS": "cHJvZHVjdGlvbi1jaGVjay1rZXktMzItYnl0ZXMhISE=",
             "HORIZONTAL_BASE_URL": "https://mentoring.society.example",
         },
         capture_output=True,

@@ -1,0 +1,19 @@
+"""Logging filters: secrets in URLs never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRET_PATHS = re.compile(r"(/invitations/|/calendar/)[^/\s\"']+")
+
+
+class RedactSecretsInPaths(logging.Filter):
+    """Replace one-time tokens in logged paths (invitation links) with an ellipsis."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SECRET_PATHS.search(message):
+            record.msg = _SECRET_PATHS.sub(r"\1…", message)
+            record.args = ()
+        return True
