@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .models import GroupApplication, Institution
+from .models import GroupApplication, Institution, validate_group_slug
 from .selectors import institution_requiring_sso_for
 
 
@@ -112,6 +112,12 @@ def _email_list(value: str) -> list[str]:
 
 
 class ApplicationForm(forms.ModelForm):
+    slug = forms.CharField(
+        label=_("Address"),
+        max_length=40,
+        validators=[validate_group_slug],
+        help_text=_("The group's web address: <address>.<society site>, e.g. k-club"),
+    )
     founding_emails_text = forms.CharField(
         label=_("Founding members"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -129,7 +135,6 @@ class ApplicationForm(forms.ModelForm):
             "mission_draft": forms.Textarea(attrs={"rows": 4}),
             "why_these_peers": forms.Textarea(attrs={"rows": 3}),
         }
-        help_texts = {"slug": _("The group's web address: <address>.<society site>, e.g. k-club")}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -51,10 +51,9 @@ class SignInErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
+        from allauth.core.exceptions import ImmediateHttpResponse
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import render
-
-        from allauth.core.exceptions import ImmediateHttpResponse
 
         if isinstance(exception, ImmediateHttpResponse):
             return exception.response  # our own refusal pages, already rendered

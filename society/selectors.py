@@ -121,12 +121,12 @@ def application_warnings(*, application: GroupApplication) -> list[str]:
         warnings.append("All founding members are from one institution.")
     busy = (
         User.objects.filter(email__in=people)
-        .annotate(groups=Count("group_links"))
-        .filter(groups__gte=2)
+        .annotate(group_count=Count("group_links"))
+        .filter(group_count__gte=2)
         .order_by("email")
     )
     for user in busy:
-        warnings.append(f"{user.email} is already in {user.groups} groups.")
+        warnings.append(f"{user.email} is already in {user.group_count} groups.")
     if PeerGroup.objects.filter(slug=application.slug).exists() and application.group_id is None:
         warnings.append(f"The address “{application.slug}” is taken.")
     return warnings

@@ -431,11 +431,13 @@ def application_save(
 
     Raises PermissionDenied for anyone else, ValidationError (field-keyed) for bad input.
     """
-    if application.pk and application.applicant_id != actor.pk:
-        raise PermissionDenied
-    if application.pk and not application.is_editable:
-        raise ValidationError(_("This application can no longer be changed."))
-    if not application.pk:
+    if application.pk:
+        application = GroupApplication.objects.select_for_update().get(pk=application.pk)
+        if application.applicant_id != actor.pk:
+            raise PermissionDenied
+        if not application.is_editable:
+            raise ValidationError(_("This application can no longer be changed."))
+    else:
         application.applicant = actor
     for name, value in fields.items():
         setattr(application, name, value)

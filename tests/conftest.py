@@ -204,20 +204,22 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 @contextmanager
-def running(argv: list[str], log: Path, ready: Callable[[], bool], what: str) -> Iterator[None]:
+def running(
+    argv: list[str], log: Path, ready: Callable[[], bool], what: str, **env: str
+) -> Iterator[subprocess.Popen]:
     """Run `argv` (python -m ...) against the test database until the block ends."""
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", *argv],
             cwd=ROOT,
-            env=process_env(),
+            env=process_env(**env),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
         wait_for(lambda: proc.poll() is not None or ready(), 60, what)
         assert proc.poll() is None, log.read_text()
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -226,15 +228,8 @@ def running(argv: list[str], log: Path, ready: Callable[[], bool], what: str) ->
             proc.kill()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(world, tmp_path_factory) -> Iterator[str]:
-    """One real Celery worker for the session, on a queue of its own; yields the queue name."""
-    from config.celery import app
-
-    queue = f"horizontal-test-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    argv = [
+def worker_argv(queue: str) -> list[str]:
+    return [
         "celery",
         "-A",
         "config",
@@ -250,8 +245,31 @@ def celery_worker_process(world, tmp_path_factory) -> Iterator[str]:
         "-n",
         f"{queue}@%h",
     ]
+
+
+@pytest.fixture(scope="session")
+def worker_outbox(tmp_path_factory) -> Path:
+    """Where the session's worker writes the e-mails it sends (one file per message)."""
+    return tmp_path_factory.mktemp("worker-mail")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(world, tmp_path_factory, worker_outbox) -> Iterator[str]:
+    """One real Celery worker for the session, on a queue of its own; yields the queue name."""
+    from config.celery import app
+
+    queue = f"horizontal-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
     try:
-        with running(argv, log, lambda: "ready." in log.read_text(), "the Celery worker"):
+        with running(
+            worker_argv(queue),
+            log,
+            lambda: "ready." in log.read_text(),
+            "the Celery worker",
+            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+            EMAIL_FILE_PATH=str(worker_outbox),
+        ):
             yield queue
     finally:
         app.conf.task_default_queue = "celery"

@@ -240,6 +240,7 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)  # with the file-based backend (tests)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Horizontal <noreply@horizontal.localhost>")
 

@@ -100,3 +100,20 @@ def test_an_id_token_with_another_nonce_is_refused(mountain, client_for):
     assert response.status_code == 403
     assert "not made for this browser session" in response.content.decode()
     assert User.objects.count() == before
+
+
+def test_an_unreachable_provider_gets_the_refusal_page_not_a_500(db, world, client_for):
+    from tests.e2e.test_make_run import free_port
+
+    institution = Institution(
+        name="Offline U",
+        slug="offline",
+        email_domains=["offline.edu"],
+        sign_in=Institution.SignIn.OIDC,
+        oidc_issuer=f"http://127.0.0.1:{free_port()}",
+        oidc_client_id="horizontal",
+    )
+    institution_save(institution=institution, actor=world.sam, oidc_client_secret="x")
+    response = client_for().post("/accounts/oidc/offline/login/", {"next": "/"})
+    assert response.status_code == 400
+    assert "Sign-in did not succeed" in response.content.decode()

@@ -248,3 +248,19 @@ def test_an_idp_cannot_take_over_an_account_outside_its_domains(
     assert_refused(response, before)
     assert "outside its own domains" in response.content.decode()
     assert not SocialAccount.objects.filter(user=world.bob).exists()
+
+
+def test_a_malformed_response_gets_the_refusal_page_not_a_500(sp_metadata, client_for):
+    client = client_for()
+    for junk in (base64.b64encode(b"<not xml").decode(), "%%%not-base64%%%"):
+        response = finish(client, junk)
+        assert response.status_code in (400, 403)
+        assert "Sign-in did not succeed" in response.content.decode()
+
+
+def test_an_account_with_a_password_is_never_linked_by_an_idp(keys, sp_metadata, client_for):
+    User.objects.create_user("ada.lovelace@northfield.edu", password="her own password")
+    before = User.objects.count()
+    response, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
+    assert_refused(response, before)
+    assert not SocialAccount.objects.filter(uid="ada@northfield.edu").exists()

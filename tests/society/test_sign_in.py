@@ -143,3 +143,49 @@ def test_sign_in_rotates_the_session_and_an_expired_session_must_sign_in_again(
         expire_date=timezone.now() - timedelta(seconds=1)
     )
     assert site.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/email/", "/accounts/3rdparty/signup/", "/accounts/signup/"]
+)
+def test_pages_that_would_let_people_choose_an_address_do_not_exist(db, world, client_for, path):
+    assert client_for(world.bob).get(path).status_code == 404
+
+
+def test_institutions_cannot_share_an_email_domain(db, world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        institution_save(
+            institution=Institution(
+                name="Copycat", slug="copycat", email_domains=["NORTHFIELD.edu"]
+            ),
+            actor=world.sam,
+        )
+    assert "Northfield University already lists" in " ".join(info.value.messages)
+
+
+def test_next_urls_with_escapes_are_not_ours():
+    from society.adapters import is_our_url
+
+    assert not is_our_url("http://evil.com\\.horizontal.localhost:8765/")
+    assert not is_our_url("http://evil.com%2f.horizontal.localhost:8765/")
+    assert not is_our_url("http://evil.com\t.horizontal.localhost:8765/")
+
+
+def test_invitation_tokens_are_redacted_from_logs(caplog):
+    import logging
+
+    from config.logging import RedactSecretsInPaths
+
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Not Found: %s",
+        ("/invitations/s3cr3t-token/",),
+        None,
+    )
+    RedactSecretsInPaths().filter(record)
+    assert record.getMessage() == "Not Found: /invitations/…/"
