@@ -6,6 +6,8 @@ each round so machine noise hits both alike, and ends with one line:
 
     provision: template 0.31 s, migrate 1.42 s, ratio 4.6
 
+Before it, a line for --batch groups provisioned back to back (median and worst).
+
 Usage: make bench   (or: DJANGO_SETTINGS_MODULE=config.settings.test python bench/provision.py)
 """
 
@@ -42,6 +44,7 @@ def scratch_database(name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=50, help="groups provisioned back to back")
     parser.add_argument("--database", default="horizontal_bench", help="scratch database name")
     args = parser.parse_args()
 
@@ -81,6 +84,8 @@ def main() -> None:
         for label, make_schema in order:
             times[label].append(provision(f"bench-{label}-{i}", make_schema))
 
+    batch = [provision(f"batch-{i}", clone) for i in range(args.batch)]
+
     connection.close()
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(
@@ -91,6 +96,11 @@ def main() -> None:
     migrate = statistics.median(times["migrate"])
     print(f"rounds: {args.rounds}; template runs {[round(t, 3) for t in times['template']]}")
     print(f"rounds: {args.rounds}; migrate runs  {[round(t, 3) for t in times['migrate']]}")
+    if batch:
+        print(
+            f"batch: {len(batch)} groups back to back, median {statistics.median(batch):.3f} s, "
+            f"worst {max(batch):.3f} s"
+        )
     ratio = migrate / template
     print(f"provision: template {template:.2f} s, migrate {migrate:.2f} s, ratio {ratio:.1f}")
 

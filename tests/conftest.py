@@ -29,6 +29,8 @@ from django_tenants.utils import tenant_context
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
+# The session's own Celery queue: the web server sends to it, the session's worker reads it.
+TEST_QUEUE = f"horizontal-test-{uuid.uuid4().hex[:8]}"
 PASSWORD = "correct horse battery"
 
 
@@ -181,6 +183,7 @@ def process_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url_of_tests(),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         HORIZONTAL_BASE_URL=settings.HORIZONTAL_BASE_URL,
+        CELERY_TASK_DEFAULT_QUEUE=TEST_QUEUE,
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -258,7 +261,7 @@ def celery_worker_process(world, tmp_path_factory, worker_outbox) -> Iterator[st
     """One real Celery worker for the session, on a queue of its own; yields the queue name."""
     from config.celery import app
 
-    queue = f"horizontal-test-{uuid.uuid4().hex[:8]}"
+    queue = TEST_QUEUE
     app.conf.task_default_queue = queue
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     try:

@@ -54,6 +54,8 @@ def test_provision_bench_prints_its_closing_line():
             "bench/provision.py",
             "--rounds",
             "1",
+            "--batch",
+            "2",
             "--database",
             f"bench_{os.getpid()}",
         ],
@@ -63,7 +65,10 @@ def test_provision_bench_prints_its_closing_line():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    last = result.stdout.strip().splitlines()[-1]
+    *_, batch, last = result.stdout.strip().splitlines()
+    assert re.fullmatch(
+        r"batch: 2 groups back to back, median \d+\.\d{3} s, worst \d+\.\d{3} s", batch
+    )
     assert re.fullmatch(
         r"provision: template \d+\.\d\d s, migrate \d+\.\d\d s, ratio \d+\.\d", last
     )

@@ -1,0 +1,160 @@
+"""A group's lifecycle: stage, pause, redefine, conclude, export, destruction after the window."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+import vobject
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from groups.crypto import KeyDestroyed
+from groups.models import ConfidentialEntry, GroupKey, Mission
+from groups.services import (
+    confidential_entry_create,
+    confidential_entry_text,
+    group_key_rewrap,
+    mission_adopt,
+)
+from society.models import PeerGroup
+from society.services import groups_shred_due
+
+MARKER = "CANARY-salary-negotiation-7f3a"
+
+
+def _alpha(world) -> PeerGroup:
+    return PeerGroup.objects.get(pk=world.alpha.pk)
+
+
+def test_point_person_moves_stage_pauses_and_redefines(db, world, client_for):
+    lead = client_for(world.alice, world.alpha)
+    with tenant_context(world.alpha):
+        mission_adopt(text="Our first mission.", actor=world.alice)
+    assert lead.post("/lifecycle/stage/", {"stage": "cultivation"}).status_code == 302
+    assert _alpha(world).stage == "cultivation"
+    lead.post("/lifecycle/pause/", {"paused": "1"})
+    assert _alpha(world).lifecycle == "paused"
+    assert "This group is paused." in lead.get("/").text
+    lead.post("/lifecycle/pause/", {"paused": "0"})
+    assert _alpha(world).lifecycle == "active"
+    assert lead.post("/lifecycle/redefine/", {"mission": "A sharper mission."}).status_code == 302
+    with tenant_context(world.alpha):
+        assert list(Mission.objects.values_list("version", "text")) == [
+            (2, "A sharper mission."),
+            (1, "Our first mission."),
+        ]
+    assert _alpha(world).stage == "redefinition"
+    assert "A sharper mission." in lead.get("/").text
+    empty = lead.post("/lifecycle/redefine/", {"mission": ""})
+    assert empty.status_code == 400 and "This field is required." in empty.text
+
+
+def test_concluding_needs_confirmation_then_the_space_is_read_only(db, world, client_for):
+    lead = client_for(world.alice, world.alpha)
+    lead.post("/lifecycle/conclude/", {})
+    assert _alpha(world).lifecycle == "active"
+    lead.post("/lifecycle/conclude/", {"confirm": "conclude"})
+    group = _alpha(world)
+    assert group.lifecycle == "concluded" and group.concluded_at is not None
+    assert lead.get("/").status_code == 200  # still readable
+    assert "read-only archive" in lead.get("/").text
+    refused = lead.post("/members/invite/", {"email": "late@lakeside.edu", "role": "member"})
+    assert refused.status_code == 403 and "This group has concluded" in refused.text
+    assert client_for(world.bob, world.alpha).post("/status/workers/").status_code == 403
+
+
+def test_the_export_opens_with_independent_parsers(db, world, client_for):
+    with tenant_context(world.alpha):
+        mission_adopt(text="Promotion for all of us.", actor=world.alice)
+        confidential_entry_create(author=world.bob, text=MARKER)
+    response = client_for(world.alice, world.alpha).get("/export/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert 'filename="alpha-export-' in response["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert set(archive.namelist()) == {"group.json", "meetings.ics", "minutes/README.md"}
+    data = json.loads(archive.read("group.json"))
+    assert data["group"]["name"] == "Alpha Peer Group"
+    assert {m["name"] for m in data["members"]} >= {"Alice Tester", "Bob Tester"}
+    assert data["missions"][0]["text"] == "Promotion for all of us."
+    assert data["confidential_entries"][0]["text"] == MARKER
+    calendar = vobject.readOne(archive.read("meetings.ics").decode())
+    assert calendar.name == "VCALENDAR" and calendar.prodid.value.startswith("-//Horizontal")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_confidential_text_is_only_ciphertext_in_the_database(db, world):
+    with tenant_context(world.alpha):
+        entry = confidential_entry_create(author=world.bob, text=MARKER)
+        assert confidential_entry_text(entry=entry) == MARKER
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM g_alpha.groups_confidentialentry"
+            " WHERE position(%s::bytea in ciphertext) > 0",
+            [MARKER.encode()],
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT wrapped FROM g_alpha.groups_groupkey")
+        assert MARKER not in cursor.fetchone()[0]
+
+
+def test_confidential_data_is_destroyed_only_after_the_export_window(db, world, settings):
+    with tenant_context(world.alpha):
+        entry = confidential_entry_create(author=world.bob, text=MARKER)
+    group = _alpha(world)
+    group.lifecycle = PeerGroup.Lifecycle.CONCLUDED
+    group.concluded_at = timezone.now() - timedelta(days=settings.HORIZONTAL_EXPORT_WINDOW_DAYS - 1)
+    group.save(update_fields=["lifecycle", "concluded_at"])
+    assert groups_shred_due() == []
+    with tenant_context(world.alpha):
+        assert ConfidentialEntry.objects.count() == 1
+
+    group.concluded_at = timezone.now() - timedelta(days=settings.HORIZONTAL_EXPORT_WINDOW_DAYS + 1)
+    group.save(update_fields=["concluded_at"])
+    assert groups_shred_due() == ["alpha"]
+    assert groups_shred_due() == []  # once
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM g_alpha.groups_groupkey),"
+            " (SELECT count(*) FROM g_alpha.groups_confidentialentry)"
+        )
+        assert cursor.fetchone() == (0, 0)
+    assert _alpha(world).shredded_at is not None
+    with tenant_context(_alpha(world)), pytest.raises(KeyDestroyed):
+        confidential_entry_text(entry=entry)
+
+
+def test_the_destruction_is_scheduled(db, settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["shred-concluded-groups"]
+    assert schedule["task"] == "society.groups_shred_due"
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    assert "society.groups_shred_due" in app.tasks
+
+
+def test_rotating_the_key_encryption_key(db, world, settings):
+    with tenant_context(world.alpha):
+        entry = confidential_entry_create(author=world.bob, text=MARKER)
+        old_wrapped = GroupKey.objects.get().wrapped
+        new_kek = "bmV3LWtleS1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyE="
+        settings.HORIZONTAL_KEYS = [new_kek, *settings.HORIZONTAL_KEYS]
+        assert confidential_entry_text(entry=entry) == MARKER  # old key still unwraps
+        assert group_key_rewrap() is True
+        assert GroupKey.objects.get().wrapped != old_wrapped
+        settings.HORIZONTAL_KEYS = [new_kek]  # the old KEK is retired
+        assert confidential_entry_text(entry=entry) == MARKER
+        assert group_key_rewrap() is False
+
+
+def test_society_sees_stage_size_and_institutions_but_no_content(db, world, client_for):
+    with tenant_context(world.alpha):
+        mission_adopt(text=MARKER, actor=world.alice)
+    page = client_for(world.sam).get("/manage/groups/").text
+    assert "Alpha Peer Group" in page and "Initiation" in page
+    assert "Lakeside College, Northfield University" in page
+    assert MARKER not in page
