@@ -15,6 +15,9 @@ from .selectors import membership_get_active
 # Paths on a group host that a signed-in non-member may open. Keep this list short and explicit;
 # each entry has its own test (tests/groups/test_invitations.py).
 PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ("/invitations/",)
+# Paths authorised by a secret token in the URL instead of a session (calendar apps have none):
+# the view checks the token against an active membership (tests/groups/test_space.py).
+PATHS_WITH_TOKEN: tuple[str, ...] = ("/calendar/feed/",)
 
 
 class GroupMembershipMiddleware:
@@ -25,6 +28,10 @@ class GroupMembershipMiddleware:
         request.membership = None
         if getattr(request, "group", None) is None:
             return self.get_response(request)
+        if request.path.startswith(PATHS_WITH_TOKEN):
+            response = self.get_response(request)
+            patch_cache_control(response, no_store=True, private=True)
+            return response
         if not request.user.is_authenticated:
             return redirect_to_login(request.build_absolute_uri(), settings.LOGIN_URL)
         request.membership = membership_get_active(user_id=request.user.pk)

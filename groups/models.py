@@ -24,6 +24,7 @@ class Membership(models.Model):
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    pledge_accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user"], name="membership_one_per_user")]
@@ -115,6 +116,10 @@ class ConfidentialEntry(models.Model):
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # A thread starts with an entry without parent; replies point at it and share its audience.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
     peers_only = models.BooleanField(default=False, help_text=_("Hidden from the facilitator."))
     ciphertext = models.BinaryField()
 
@@ -123,3 +128,277 @@ class ConfidentialEntry(models.Model):
 
     def __str__(self) -> str:
         return f"confidential entry {self.pk}"
+
+
+# --- Norms, reviews, goals ------------------------------------------------------------------
+
+
+class Charter(models.Model):
+    """The group's agreed norms: the seed's expectation questions. One row, edited over time."""
+
+    class Style(models.TextChoices):
+        TASK = "task", _("Task meetings with an agenda")
+        CHECK_IN = "check_in", _("Free-form check-ins")
+        MIXED = "mixed", _("Both, alternating")
+
+    singleton = models.BooleanField(default=True, unique=True)
+    agenda_setter = models.CharField(
+        _("who sets the agenda"), max_length=200, default="The point-person, with input from all"
+    )
+    meeting_style = models.CharField(max_length=10, choices=Style.choices, default=Style.MIXED)
+    work_between_meetings = models.TextField(
+        _("work between meetings"),
+        blank=True,
+        default="We review each other's drafts (specific aims, papers, promotion packets).",
+    )
+    email_any_time = models.BooleanField(_("members may e-mail the group any time"), default=True)
+    pledge = models.TextField(
+        _("confidentiality pledge"),
+        default="What is shared in this group stays in this group. Minutes leave out anything "
+        "marked confidential.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "charter"
+
+
+class MissionReview(models.Model):
+    """A six-monthly review of the mission: kept as is, or revised (a new version)."""
+
+    class Outcome(models.TextChoices):
+        KEPT = "kept", _("Kept")
+        REVISED = "revised", _("Revised")
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="reviews")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"review of v{self.mission_id}: {self.outcome}"
+
+
+class Goal(models.Model):
+    """What one member wants from the group, and how it aligns with the mission."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ACHIEVED = "achieved", _("Achieved")
+        DROPPED = "dropped", _("Dropped")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=300)
+    alignment = models.TextField(_("how it aligns with the mission"), blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    target_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["owner_id", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"goal {self.pk}"
+
+
+# --- Scheduling and meetings -------------------------------------------------------------------
+
+
+class SchedulingPoll(models.Model):
+    """A point-person proposes times; members mark when they can come."""
+
+    title = models.CharField(max_length=200)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PollSlot(models.Model):
+    poll = models.ForeignKey(SchedulingPoll, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()  # UTC
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"slot {self.pk}"
+
+
+class PollVote(models.Model):
+    slot = models.ForeignKey(PollSlot, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    available = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["slot", "voter"], name="one_vote_per_slot")]
+
+    def __str__(self) -> str:
+        return f"vote {self.pk}"
+
+
+class Meeting(models.Model):
+    """A meeting online (a link) or in person (a place, e.g. a social at a national conference)."""
+
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()  # UTC
+    duration_minutes = models.PositiveIntegerField(default=60)
+    link = models.URLField(blank=True)
+    place = models.CharField(max_length=200, blank=True)
+    note_taker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    poll = models.OneToOneField(
+        SchedulingPoll, null=True, blank=True, on_delete=models.SET_NULL, related_name="meeting"
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", _("Personal check-in")
+        CAREER = "career", _("Career check-in")
+        UNPLANNED = "unplanned", _("Intentional unplanned time")
+        TOPIC = "topic", _("Topic")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    minutes = models.PositiveIntegerField(default=10)
+    notes = models.TextField(blank=True)  # never holds confidential text: see notes_sealed
+    confidential = models.BooleanField(default=False)
+    notes_sealed = models.BinaryField(null=True, blank=True)  # confidential notes, encrypted
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"attendance {self.pk}"
+
+
+class Commitment(models.Model):
+    """A member's action plan before the next meeting, reviewed there."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Open")
+        KEPT = "kept", _("Kept")
+        PARTLY = "partly", _("Partly kept")
+        DROPPED = "dropped", _("Dropped")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="commitments")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["owner", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"commitment {self.pk}"
+
+
+class Minutes(models.Model):
+    """The minutes of a meeting as published: confidential items already left out."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes_doc")
+    body = models.TextField()  # Markdown
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"minutes of meeting {self.meeting_id}"
+
+
+class CalendarFeed(models.Model):
+    """A member's secret calendar-feed address (only its hash is kept); revocable."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk}"
+
+
+class Achievement(models.Model):
+    class Kind(models.TextChoices):
+        GRANT_SUBMITTED = "grant_submitted", _("Grant submitted")
+        GRANT_AWARDED = "grant_awarded", _("Grant or career development award awarded")
+        AWARD = "award", _("Award")
+        PAPER = "paper", _("Paper")
+        PRESENTATION = "presentation", _("Presentation")
+        PROMOTION = "promotion", _("Promotion")
+        NEW_POSITION = "new_position", _("New position")
+        PERSONAL = "personal", _("Personal (exercise, family time...)")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    achieved_on = models.DateField(default=timezone.localdate)
+    shareable = models.BooleanField(_("count it in the society's outcome figures"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-achieved_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"achievement {self.pk}"
+
+
+class Celebration(models.Model):
+    achievement = models.ForeignKey(
+        Achievement, on_delete=models.CASCADE, related_name="celebrations"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["achievement", "by"], name="celebrate_once")]
+
+    def __str__(self) -> str:
+        return f"celebration {self.pk}"

@@ -57,3 +57,66 @@ def access_group_steering(membership: Membership | None) -> Membership:
     if not can_steer_group(membership):
         raise PermissionDenied
     return membership
+
+
+# Roles that take part in meetings and see the group's working space (not the evaluator,
+# who sees survey results and attendance figures only).
+PARTICIPANTS = (Membership.Role.POINT_PERSON, Membership.Role.MEMBER, Membership.Role.FACILITATOR)
+PEERS = (Membership.Role.POINT_PERSON, Membership.Role.MEMBER)
+
+
+def can_participate(membership: Membership | None) -> bool:
+    return can_view_group(membership) and membership.role in PARTICIPANTS
+
+
+def can_see_attendance(membership: Membership | None) -> bool:
+    return can_view_group(membership)  # the evaluator too: figures, no content
+
+
+def can_record_meeting(membership: Membership | None, meeting) -> bool:
+    """The meeting's note-taker and the point-persons record it."""
+    return can_participate(membership) and (
+        membership.role == Membership.Role.POINT_PERSON
+        or meeting.note_taker_id == membership.user_id
+    )
+
+
+def can_see_peers_only(membership: Membership | None) -> bool:
+    return can_view_group(membership) and membership.role in PEERS
+
+
+def access_participation(membership: Membership | None) -> Membership:
+    """Working-space pages: 403 for the evaluator (who knows the group, not its content)."""
+    if not can_participate(membership):
+        raise PermissionDenied
+    return membership
+
+
+def access_attendance(membership: Membership | None) -> Membership:
+    if not can_see_attendance(membership):
+        raise PermissionDenied
+    return membership
+
+
+def access_meeting(membership: Membership | None, *, pk: int, write: bool = False):
+    """A meeting: 404 if absent, 403 for the evaluator, and 403 to record it without the role."""
+    from .selectors import meeting_get
+
+    access_participation(membership)
+    meeting = meeting_get(pk=pk)
+    if meeting is None:
+        raise Http404
+    if write and not can_record_meeting(membership, meeting):
+        raise PermissionDenied
+    return meeting
+
+
+def access_confidential_thread(membership: Membership | None, *, pk: int):
+    """A thread of the confidential space; peers-only threads do not exist for the facilitator."""
+    from .models import ConfidentialEntry
+
+    access_participation(membership)
+    entry = ConfidentialEntry.objects.select_related("author").filter(pk=pk, parent=None).first()
+    if entry is None or (entry.peers_only and not can_see_peers_only(membership)):
+        raise Http404
+    return entry

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from datetime import timedelta
+import smtplib
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,11 +17,35 @@ from django.utils.translation import gettext as _
 
 from society.audit import audit_record
 from society.models import AuditEvent, MembershipIndex, PeerGroup, User
-from society.urls_helpers import group_url
+from society.urls_helpers import group_host, group_url
 
 from . import crypto
 from .crypto import KeyDestroyed
-from .models import ConfidentialEntry, GroupKey, Invitation, Membership, Mission, WorkerCheck
+from .models import (
+    Achievement,
+    AgendaItem,
+    Attendance,
+    CalendarFeed,
+    Celebration,
+    Charter,
+    Commitment,
+    ConfidentialEntry,
+    Goal,
+    GroupKey,
+    Invitation,
+    Meeting,
+    Membership,
+    Minutes,
+    Mission,
+    MissionReview,
+    PollSlot,
+    PollVote,
+    SchedulingPoll,
+    WorkerCheck,
+)
+from .scheduling import meeting_calendar, zone_of
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -251,7 +277,52 @@ def confidential_entry_create(*, author: User, text: str, peers_only: bool = Fal
         raise ValidationError(_("Write something first."))
     group = _current_group()
     sealed = crypto.seal(_data_key(create=True), text, schema=group.schema_name)
-    return ConfidentialEntry.objects.create(author=author, peers_only=peers_only, ciphertext=sealed)
+    entry = ConfidentialEntry.objects.create(
+        author=author, peers_only=peers_only, ciphertext=sealed
+    )
+    _confidential_notify(entry)
+    return entry
+
+
+@transaction.atomic
+def confidential_reply(*, thread: ConfidentialEntry, author: User, text: str) -> ConfidentialEntry:
+    """A reply in a confidential thread; it shares the thread's audience."""
+    if not text.strip():
+        raise ValidationError(_("Write something first."))
+    group = _current_group()
+    sealed = crypto.seal(_data_key(create=True), text, schema=group.schema_name)
+    entry = ConfidentialEntry.objects.create(
+        author=author, parent=thread, peers_only=thread.peers_only, ciphertext=sealed
+    )
+    _confidential_notify(entry)
+    return entry
+
+
+def _confidential_notify(entry: ConfidentialEntry) -> None:
+    """Tell the other members that something was posted, and nothing more."""
+    group = _current_group()
+    roles = [Membership.Role.POINT_PERSON, Membership.Role.MEMBER]
+    if not entry.peers_only:
+        roles.append(Membership.Role.FACILITATOR)
+    recipients = list(
+        Membership.objects.filter(is_active=True, role__in=roles)
+        .exclude(user_id=entry.author_id)
+        .values_list("user__email", flat=True)
+    )
+    body = _(
+        "Something new was posted in the confidential space of %(group)s. Sign in to read it: "
+        "%(url)s"
+    ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
+    subject = _("%(group)s: new in the confidential space") % {"group": group.name}
+
+    def send() -> None:
+        try:
+            EmailMessage(subject=subject, body=body, bcc=recipients).send()
+        except (OSError, smtplib.SMTPException):
+            logger.warning("Confidential-space notice was not e-mailed")
+
+    if recipients:
+        transaction.on_commit(send)
 
 
 def confidential_entry_text(*, entry: ConfidentialEntry) -> str:
@@ -275,9 +346,11 @@ def group_key_rewrap() -> bool:
 
 @transaction.atomic
 def confidential_destroy() -> None:
-    """Destroy the group's confidential space for good: its data key, then its entries."""
+    """Destroy the group's confidential space for good: its data key, then every ciphertext
+    (confidential entries and confidential meeting notes)."""
     GroupKey.objects.all().delete()
     ConfidentialEntry.objects.all().delete()
+    AgendaItem.objects.filter(notes_sealed__isnull=False).update(notes_sealed=None)
 
 
 # --- Lifecycle (the group's public row: stage and lifecycle are not confidential) --------------
@@ -334,4 +407,385 @@ def group_conclude(*, actor: User) -> PeerGroup:
     group.stage = PeerGroup.Stage.SEPARATION
     group.concluded_at = timezone.now()
     group.save(update_fields=["lifecycle", "stage", "concluded_at"])
+    return group
+
+
+# --- Norms, mission reviews, goals ---------------------------------------------------------------
+
+MISSION_REVIEW_EVERY = timedelta(days=182)
+
+
+def charter_get() -> Charter:
+    """The group's charter (created with defaults on first use)."""
+    charter, _created = Charter.objects.get_or_create(singleton=True)
+    return charter
+
+
+@transaction.atomic
+def charter_update(*, actor: User, **fields: object) -> Charter:
+    """Change the norms. Raises ValidationError for an empty pledge."""
+    charter = charter_get()
+    for name, value in fields.items():
+        setattr(charter, name, value)
+    if not str(charter.pledge).strip():
+        raise ValidationError({"pledge": _("The confidentiality pledge cannot be empty.")})
+    charter.updated_at = timezone.now()
+    charter.full_clean()
+    charter.save()
+    return charter
+
+
+@transaction.atomic
+def pledge_accept(*, membership: Membership) -> Membership:
+    """A member accepts the confidentiality pledge (asked on joining)."""
+    if membership.pledge_accepted_at is None:
+        membership.pledge_accepted_at = timezone.now()
+        membership.save(update_fields=["pledge_accepted_at"])
+    return membership
+
+
+@transaction.atomic
+def mission_review_record(*, outcome: str, actor: User, new_text: str = "") -> MissionReview:
+    """Record the six-monthly review: kept, or revised into a new version."""
+    mission = Mission.objects.order_by("-version").first()
+    if mission is None:
+        raise ValidationError(_("Write the mission first."))
+    if outcome == MissionReview.Outcome.REVISED:
+        mission = mission_adopt(text=new_text, actor=actor, note="revised at review")
+    elif outcome != MissionReview.Outcome.KEPT:
+        raise ValidationError(_("Choose kept or revised."))
+    return MissionReview.objects.create(mission=mission, outcome=outcome, reviewed_by=actor)
+
+
+def mission_review_due() -> datetime | None:
+    """When the mission next comes up for review (six months after adoption or last review)."""
+    mission = Mission.objects.order_by("-version").first()
+    if mission is None:
+        return None
+    last = mission.reviews.order_by("-reviewed_at").values_list("reviewed_at", flat=True).first()
+    return (last or mission.adopted_at) + MISSION_REVIEW_EVERY
+
+
+@transaction.atomic
+def goal_save(*, owner: User, goal: Goal | None = None, **fields: object) -> Goal:
+    """Create or change one of `owner`'s goals. Raises PermissionDenied for someone else's."""
+    goal = goal or Goal(owner=owner)
+    if goal.owner_id != owner.pk:
+        raise PermissionDenied
+    for name, value in fields.items():
+        setattr(goal, name, value)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+# --- Scheduling ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def poll_create(
+    *, title: str, duration_minutes: int, starts: list[datetime], actor: User
+) -> SchedulingPoll:
+    """Propose times (aware datetimes) for a meeting. Raises ValidationError without any."""
+    starts = sorted({s.astimezone(UTC) for s in starts})
+    if not starts:
+        raise ValidationError(_("Propose at least one time."))
+    if any(s <= timezone.now() for s in starts):
+        raise ValidationError(_("Propose times in the future."))
+    poll = SchedulingPoll.objects.create(
+        title=title, duration_minutes=duration_minutes, created_by=actor
+    )
+    PollSlot.objects.bulk_create([PollSlot(poll=poll, starts_at=s) for s in starts])
+    return poll
+
+
+@transaction.atomic
+def poll_vote(*, poll: SchedulingPoll, voter: User, available_slot_ids: set[int]) -> None:
+    """Record `voter`'s availability for every slot of an open poll (replacing earlier answers)."""
+    if poll.closed_at is not None:
+        raise ValidationError(_("This poll is closed: the meeting has been scheduled."))
+    for slot in poll.slots.all():
+        PollVote.objects.update_or_create(
+            slot=slot, voter=voter, defaults={"available": slot.pk in available_slot_ids}
+        )
+
+
+def _agenda_build(meeting: Meeting) -> None:
+    members = [
+        m.user
+        for m in Membership.objects.filter(is_active=True)
+        .exclude(role=Membership.Role.EVALUATOR)
+        .select_related("user")
+        .order_by("pk")
+    ]
+    items = [AgendaItem(kind=AgendaItem.Kind.PERSONAL, title=_("Personal check-in"), minutes=10)]
+    items += [
+        AgendaItem(
+            kind=AgendaItem.Kind.CAREER,
+            title=_("Career check-in: %(name)s") % {"name": user.display_name},
+            member=user,
+            minutes=15,
+        )
+        for user in members
+    ]
+    items.append(
+        AgendaItem(
+            kind=AgendaItem.Kind.UNPLANNED, title=_("Intentional unplanned time"), minutes=10
+        )
+    )
+    for position, item in enumerate(items, start=1):
+        item.meeting, item.position = meeting, position
+    AgendaItem.objects.bulk_create(items)
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    actor: User,
+    link: str = "",
+    place: str = "",
+    poll: SchedulingPoll | None = None,
+    note_taker: User | None = None,
+) -> Meeting:
+    """Schedule a meeting (from a poll's chosen time, or directly, e.g. an in-person social),
+    build its agenda from the template, close the poll.
+
+    Side effects: after commit, an .ics invitation to every active member.
+    """
+    if poll is not None:
+        poll = SchedulingPoll.objects.select_for_update().get(pk=poll.pk)
+        if poll.closed_at is not None:
+            raise ValidationError(_("This poll is closed: the meeting has been scheduled."))
+        poll.closed_at = timezone.now()
+        poll.save(update_fields=["closed_at"])
+    meeting = Meeting(
+        title=title,
+        starts_at=starts_at.astimezone(UTC),
+        duration_minutes=duration_minutes,
+        link=link,
+        place=place,
+        poll=poll,
+        note_taker=note_taker or actor,
+    )
+    meeting.full_clean()
+    meeting.save()
+    _agenda_build(meeting)
+    schema = _current_group().schema_name
+    transaction.on_commit(lambda: meeting_invitations_send(meeting_id=meeting.pk, schema=schema))
+    return meeting
+
+
+def meeting_ics(meetings) -> bytes:
+    group = _current_group()
+    return meeting_calendar(
+        meetings,
+        group_name=group.name,
+        uid_domain=group_host(group.slug),
+        url_of=lambda m: group_url(group.slug, f"/meetings/{m.pk}/"),
+    )
+
+
+def meeting_invitations_send(*, meeting_id: int, schema: str) -> None:
+    """E-mail the .ics invitation to each active member, with the time in their own zone."""
+    from django_tenants.utils import tenant_context
+
+    group = PeerGroup.objects.get(schema_name=schema)
+    with tenant_context(group):
+        meeting = Meeting.objects.get(pk=meeting_id)
+        ics = meeting_ics([meeting])
+        for membership in Membership.objects.filter(is_active=True).select_related("user"):
+            user = membership.user
+            local = meeting.starts_at.astimezone(zone_of(user))
+            message = EmailMessage(
+                subject=_("%(group)s: %(title)s") % {"group": group.name, "title": meeting.title},
+                body=render_to_string(
+                    "emails/groups/meeting_invitation.txt",
+                    {
+                        "group": group,
+                        "meeting": meeting,
+                        "local": local,
+                        "zone": str(zone_of(user)),
+                        "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
+                    },
+                ),
+                to=[user.email],
+            )
+            message.attach("meeting.ics", ics, "text/calendar; method=PUBLISH")
+            try:
+                message.send()
+            except (OSError, smtplib.SMTPException):
+                logger.warning("Meeting invitation %s was not e-mailed", meeting.pk)
+
+
+# --- Holding a meeting --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -> None:
+    """Record who came, for every active member who attends meetings."""
+    members = Membership.objects.filter(is_active=True).exclude(role=Membership.Role.EVALUATOR)
+    for user_id in members.values_list("user_id", flat=True):
+        Attendance.objects.update_or_create(
+            meeting=meeting, member_id=user_id, defaults={"present": user_id in present_ids}
+        )
+    if meeting.held_at is None:
+        meeting.held_at = timezone.now()
+        meeting.save(update_fields=["held_at"])
+
+
+@transaction.atomic
+def agenda_notes_record(
+    *, item: AgendaItem, notes: str, confidential: bool, actor: User
+) -> AgendaItem:
+    """Notes for an agenda item. Confidential notes are stored only encrypted, and minutes
+    will say no more than that a confidential topic was discussed."""
+    item.confidential = confidential
+    if confidential and notes.strip():
+        group = _current_group()
+        item.notes_sealed = crypto.seal(_data_key(create=True), notes, schema=group.schema_name)
+        item.notes = ""
+    else:
+        item.notes, item.notes_sealed = (
+            (notes, None) if not confidential else ("", item.notes_sealed)
+        )
+    item.save(update_fields=["confidential", "notes", "notes_sealed"])
+    return item
+
+
+def agenda_notes_text(*, item: AgendaItem) -> str:
+    """An item's notes for the group's members (decrypting confidential ones)."""
+    if item.confidential and item.notes_sealed:
+        try:
+            return crypto.open_sealed(
+                _data_key(create=False), item.notes_sealed, schema=_current_group().schema_name
+            )
+        except KeyDestroyed:
+            return ""
+    return item.notes
+
+
+@transaction.atomic
+def commitment_add(*, meeting: Meeting, owner: User, text: str, actor: User) -> Commitment:
+    """A member's action plan for the next meeting."""
+    if not text.strip():
+        raise ValidationError(_("Write the action plan."))
+    return Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())
+
+
+@transaction.atomic
+def commitment_review(*, commitment: Commitment, outcome: str, actor: User) -> Commitment:
+    """Mark last meeting's commitment as kept, partly kept or dropped (dropping is a decision).
+
+    Raises ValidationError if it was already reviewed or the outcome is unknown.
+    """
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if commitment.reviewed_at is not None:
+        raise ValidationError(_("This commitment was already reviewed."))
+    if outcome not in (
+        Commitment.Outcome.KEPT,
+        Commitment.Outcome.PARTLY,
+        Commitment.Outcome.DROPPED,
+    ):
+        raise ValidationError(_("Choose kept, partly kept or dropped."))
+    commitment.outcome = outcome
+    commitment.reviewed_at = timezone.now()
+    commitment.reviewed_by = actor
+    commitment.save(update_fields=["outcome", "reviewed_at", "reviewed_by"])
+    return commitment
+
+
+CONFIDENTIAL_PLACEHOLDER = "A confidential topic was discussed."
+
+
+@transaction.atomic
+def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
+    """Write the minutes from the meeting (attendance, notes, everyone's action plan), leaving
+    out anything marked confidential, and e-mail them to the group's active members."""
+    items = list(meeting.agenda.select_related("member"))
+    body = render_to_string(
+        "groups/minutes.md",
+        {
+            "group": _current_group(),
+            "meeting": meeting,
+            "attendance": meeting.attendance.select_related("member").order_by("member__full_name"),
+            "items": [
+                (item, CONFIDENTIAL_PLACEHOLDER if item.confidential else item.notes)
+                for item in items
+            ],
+            "commitments": meeting.commitments.select_related("owner"),
+        },
+    )
+    minutes, _created = Minutes.objects.update_or_create(
+        meeting=meeting,
+        defaults={"body": body, "published_by": actor, "published_at": timezone.now()},
+    )
+    group = _current_group()
+    recipients = list(
+        Membership.objects.filter(is_active=True)
+        .exclude(role=Membership.Role.EVALUATOR)
+        .values_list("user__email", flat=True)
+    )
+    subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
+    transaction.on_commit(lambda: _minutes_email(subject, body, recipients))
+    return minutes
+
+
+def _minutes_email(subject: str, body: str, recipients: list[str]) -> None:
+    try:
+        EmailMessage(subject=subject, body=body, bcc=recipients).send()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("Minutes were not e-mailed")
+
+
+# --- Calendar feeds, achievements, open seats ---------------------------------------------------
+
+
+@transaction.atomic
+def calendar_feed_issue(*, member: User) -> str:
+    """A new secret feed address for `member` (the old one stops working). Returns the token."""
+    token = secrets.token_urlsafe(24)
+    CalendarFeed.objects.update_or_create(
+        member=member, defaults={"token_hash": _token_hash(token)}
+    )
+    return token
+
+
+def calendar_feed_revoke(*, member: User) -> None:
+    CalendarFeed.objects.filter(member=member).delete()
+
+
+def calendar_feed_member(*, token: str) -> User | None:
+    """The active member a feed token belongs to, if any."""
+    feed = (
+        CalendarFeed.objects.select_related("member").filter(token_hash=_token_hash(token)).first()
+    )
+    if feed is None or not Membership.objects.filter(user=feed.member, is_active=True).exists():
+        return None
+    return feed.member
+
+
+@transaction.atomic
+def achievement_add(*, owner: User, kind: str, text: str, shareable: bool) -> Achievement:
+    achievement = Achievement(owner=owner, kind=kind, text=text.strip(), shareable=shareable)
+    achievement.full_clean()
+    achievement.save()
+    return achievement
+
+
+@transaction.atomic
+def achievement_celebrate(*, achievement: Achievement, by: User) -> None:
+    Celebration.objects.get_or_create(achievement=achievement, by=by)
+
+
+@transaction.atomic
+def open_seats_set(*, seats: int, actor: User) -> PeerGroup:
+    """Open (or close, with 0) seats for newcomers; the directory shows open seats."""
+    if not 0 <= seats <= 12:
+        raise ValidationError(_("Between 0 and 12 seats."))
+    group = _group_row()
+    group.open_seats = seats
+    group.save(update_fields=["open_seats"])
     return group

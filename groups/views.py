@@ -23,9 +23,11 @@ from .permissions import (
     access_worker_checks,
     can_check_workers,
     can_manage_members,
+    can_participate,
     can_steer_group,
 )
 from .selectors import (
+    dashboard_get,
     invitation_list_pending,
     membership_list,
     mission_current,
@@ -42,6 +44,7 @@ from .services import (
     invitation_get_by_token,
     membership_end,
     membership_role_set,
+    mission_review_due,
     worker_check_request,
 )
 
@@ -50,16 +53,26 @@ logger = logging.getLogger(__name__)
 
 @require_http_methods(["GET"])
 def group_home(request: HttpRequest) -> HttpResponse:
-    """The group's front page: who is in it. Membership was checked by the middleware."""
+    """The group dashboard: next meeting, my open commitments, mission review, recent activity.
+    Membership was checked by the middleware; the evaluator sees the members and figures only."""
+    participant = can_participate(request.membership)
+    context = (
+        dashboard_get(user_id=request.user.pk)
+        if participant
+        else {"memberships": list(membership_list())}
+    )
     return render(
         request,
         "groups/group_home.html",
         {
-            "memberships": membership_list(),
+            **context,
+            "participant": participant,
+            "review_due": mission_review_due() if participant else None,
             "can_check_workers": can_check_workers(request.membership),
             "can_manage_members": can_manage_members(request.membership),
             "can_steer_group": can_steer_group(request.membership),
-            "mission": mission_current(),
+            "needs_pledge": participant and request.membership.pledge_accepted_at is None,
+            "now": timezone.now(),
         },
     )
 

@@ -201,6 +201,8 @@ class PeerGroup(TenantMixin):
     stage = models.CharField(max_length=14, choices=Stage.choices, default=Stage.INITIATION)
     lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     concluded_at = models.DateTimeField(null=True, blank=True)
+    # Seats the group offers newcomers (shown in the directory); 0 = closed.
+    open_seats = models.PositiveSmallIntegerField(default=0)
     # When the concluded group's confidential data was destroyed (its key and entries).
     shredded_at = models.DateTimeField(null=True, blank=True)
 

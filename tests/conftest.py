@@ -47,6 +47,7 @@ class World:
     mallory: object  # point-person of beta only ("a member of another group")
     sam: object  # society admin, in no group
     olivia: object  # signed-in outsider, in no group
+    samples: dict  # primary keys of one of each thing in alpha's space (see _make_space)
 
 
 def _make_world() -> World:
@@ -87,7 +88,51 @@ def _make_world() -> World:
     with tenant_context(beta):
         membership_add(user=people["mallory"], role=R.POINT_PERSON)
         membership_add(user=people["alice"], role=R.MEMBER)
-    return World(alpha=alpha, beta=beta, **people)
+    return World(alpha=alpha, beta=beta, samples=_make_space(alpha, people), **people)
+
+
+def _make_space(alpha, people) -> dict[str, int]:
+    """One of each thing in alpha's working space, for the role matrix and other tests."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groups import services
+
+    with tenant_context(alpha):
+        alice, bob = people["alice"], people["bob"]
+        poll = services.poll_create(
+            title="Spring meeting",
+            duration_minutes=60,
+            actor=alice,
+            starts=[timezone.now() + timedelta(days=30)],
+        )
+        meeting = services.meeting_schedule(
+            title="Past meeting",
+            starts_at=timezone.now() - timedelta(days=14),
+            duration_minutes=60,
+            actor=alice,
+        )
+        commitment = services.commitment_add(
+            meeting=meeting, owner=bob, text="Draft aims", actor=alice
+        )
+        goal = services.goal_save(owner=bob, text="Submit a K award")
+        thread = services.confidential_entry_create(author=bob, text="Job offer: thoughts?")
+        peers = services.confidential_entry_create(author=bob, text="Peers only", peers_only=True)
+        achievement = services.achievement_add(
+            owner=bob, kind="paper", text="Paper accepted", shareable=False
+        )
+        item = meeting.agenda.first().pk
+    return {
+        "poll": poll.pk,
+        "meeting": meeting.pk,
+        "item": item,
+        "commitment": commitment.pk,
+        "goal": goal.pk,
+        "thread": thread.pk,
+        "peers_thread": peers.pk,
+        "achievement": achievement.pk,
+    }
 
 
 @pytest.fixture(scope="session")

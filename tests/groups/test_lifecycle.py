@@ -81,7 +81,7 @@ def test_the_export_opens_with_independent_parsers(db, world, client_for):
     assert data["group"]["name"] == "Alpha Peer Group"
     assert {m["name"] for m in data["members"]} >= {"Alice Tester", "Bob Tester"}
     assert data["missions"][0]["text"] == "Promotion for all of us."
-    assert data["confidential_entries"][0]["text"] == MARKER
+    assert MARKER in [e["text"] for e in data["confidential_entries"]]
     calendar = vobject.readOne(archive.read("meetings.ics").decode())
     assert calendar.name == "VCALENDAR" and calendar.prodid.value.startswith("-//Horizontal")
     assert "no-store" in response["Cache-Control"]
@@ -111,7 +111,7 @@ def test_confidential_data_is_destroyed_only_after_the_export_window(db, world, 
     group.save(update_fields=["lifecycle", "concluded_at"])
     assert groups_shred_due() == []
     with tenant_context(world.alpha):
-        assert ConfidentialEntry.objects.count() == 1
+        assert ConfidentialEntry.objects.filter(pk=entry.pk).exists()
 
     group.concluded_at = timezone.now() - timedelta(days=settings.HORIZONTAL_EXPORT_WINDOW_DAYS + 1)
     group.save(update_fields=["concluded_at"])

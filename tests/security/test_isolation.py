@@ -41,7 +41,9 @@ def test_a_member_of_another_group_gets_only_404_on_every_url_and_sees_no_canary
         url = url_of(name, world)
         for method in (client.get, client.post):
             response = method(url)
-            assert response.status_code == 404, (name, method)
+            # the token-only calendar feed refuses other methods before looking at the token
+            allowed = {404, 405} if name == "groups:calendar-feed" else {404}
+            assert response.status_code in allowed, (name, method)
             assert "Alpha Peer Group" not in response.text
             assert "Bob Tester" not in response.text
 
