@@ -1,0 +1,303 @@
+"""The group space at work: scheduling across time zones, meetings, minutes, commitments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import vobject
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from groups import services
+from groups.models import Commitment, Meeting
+from groups.selectors import poll_ranked
+from groups.services import membership_add
+from tests.society.factories import UserFactory
+
+SECRET = "CANARY-tenure-negotiation-91c2"
+ZONES = {
+    "chicago": "America/Chicago",
+    "newyork": "America/New_York",
+    "london": "Europe/London",
+    "berlin": "Europe/Berlin",
+}
+# 9 March 2027: US on standard time; 16 March: US on daylight time, Europe not yet.
+BEFORE_DST = datetime(2027, 3, 9, 14, 0, tzinfo=UTC)
+AFTER_DST = datetime(2027, 3, 16, 14, 0, tzinfo=UTC)
+LATE = datetime(2027, 3, 16, 20, 0, tzinfo=UTC)
+
+
+def _members_in_four_zones(world) -> dict[str, object]:
+    people = {}
+    with tenant_context(world.alpha):
+        for name, zone in ZONES.items():
+            user = UserFactory(email=f"{name}@zones.edu", full_name=name.title(), time_zone=zone)
+            membership_add(user=user, role="member")
+            people[name] = user
+    return people
+
+
+def test_poll_ranks_by_the_worst_placed_member_across_a_dst_change(db, world, client_for):
+    people = _members_in_four_zones(world)
+    with tenant_context(world.alpha):
+        poll = services.poll_create(
+            title="March",
+            duration_minutes=60,
+            actor=world.alice,
+            starts=[BEFORE_DST, AFTER_DST, LATE],
+        )
+        slots = {s.starts_at: s for s in poll.slots.all()}
+        everyone = set(slots.values())
+        for user in people.values():  # all four can make the late slot, two the others
+            services.poll_vote(poll=poll, voter=user, available_slot_ids={slots[LATE].pk})
+        for name in ("chicago", "london"):
+            services.poll_vote(
+                poll=poll, voter=people[name], available_slot_ids={s.pk for s in everyone}
+            )
+        ranks = poll_ranked(poll=poll)
+    assert [r.slot.starts_at for r in ranks] == [BEFORE_DST, AFTER_DST, LATE]
+    late = ranks[-1]
+    assert len(late.available) == 4  # more people, but 20:00 in London, 21:00 in Berlin
+    flagged = {u.email: local.strftime("%H:%M") for u, local in late.flagged}
+    assert flagged["london@zones.edu"] == "20:00" and flagged["berlin@zones.edu"] == "21:00"
+    assert not ranks[0].flagged
+
+    page = client_for(people["chicago"], world.alpha).get(f"/polls/{poll.pk}/").text
+    assert "Tue 9 Mar 2027, 08:00" in page  # CST, UTC-6
+    assert "Tue 16 Mar 2027, 09:00" in page  # CDT, UTC-5, a week later
+    berlin = client_for(people["berlin"], world.alpha).get(f"/polls/{poll.pk}/").text
+    assert "Tue 9 Mar 2027, 15:00" in berlin and "Tue 16 Mar 2027, 15:00" in berlin
+
+
+def test_choosing_a_time_sends_ics_that_an_independent_parser_reads_right(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
+    people = _members_in_four_zones(world)
+    with tenant_context(world.alpha):
+        poll = services.poll_create(
+            title="Before and after",
+            duration_minutes=90,
+            actor=world.alice,
+            starts=[BEFORE_DST, AFTER_DST],
+        )
+        slots = {s.starts_at: s.pk for s in poll.slots.all()}
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.alice, world.alpha).post(
+            f"/polls/{poll.pk}/choose/",
+            {"slot": slots[AFTER_DST], "link": "https://meet.example/x"},
+        )
+    assert response.status_code == 302
+    to_chicago = next(m for m in mail.outbox if m.to == ["chicago@zones.edu"])
+    assert "Tuesday 16 March 2027, 09:00 (America/Chicago)" in to_chicago.body
+    to_berlin = next(m for m in mail.outbox if m.to == ["berlin@zones.edu"])
+    assert "Tuesday 16 March 2027, 15:00 (Europe/Berlin)" in to_berlin.body
+    name, content, mimetype = to_chicago.attachments[0]
+    assert name == "meeting.ics" and mimetype.startswith("text/calendar")
+    event = vobject.readOne(content.decode() if isinstance(content, bytes) else content).vevent
+    assert event.dtstart.value == AFTER_DST
+    assert event.dtend.value == AFTER_DST + timedelta(minutes=90)
+    assert event.location.value == "https://meet.example/x"
+    assert all(
+        m.to[0]
+        in {u.email for u in people.values()}
+        | {world.alice.email, world.bob.email, world.carol.email, world.erin.email}
+        for m in mail.outbox
+    )
+
+
+def _hold_meeting(world, starts_at):
+    with tenant_context(world.alpha):
+        meeting = services.meeting_schedule(
+            title="Career check-ins", starts_at=starts_at, duration_minutes=60, actor=world.alice
+        )
+        items = list(meeting.agenda.all())
+    return meeting, items
+
+
+def test_agenda_comes_from_the_template(db, world):
+    _meeting, items = _hold_meeting(world, timezone.now() + timedelta(days=3))
+    kinds = [i.kind for i in items]
+    assert kinds[0] == "personal" and kinds[-1] == "unplanned"
+    careers = [i for i in items if i.kind == "career"]
+    assert {i.member_id for i in careers} == {world.alice.pk, world.bob.pk, world.carol.pk}
+    assert all(10 <= i.minutes <= 30 for i in careers)
+
+
+def test_minutes_leave_out_confidential_items_on_the_page_and_in_the_email(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    lead.post(f"/meetings/{meeting.pk}/attendance/", {"present": [world.alice.pk, world.bob.pk]})
+    lead.post(
+        f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/",
+        {"notes": f"Bob has an offer: {SECRET}", "confidential": "on"},
+    )
+    lead.post(
+        f"/meetings/{meeting.pk}/items/{items[2].pk}/notes/",
+        {"notes": "Carol's aims page is nearly done."},
+    )
+    lead.post(
+        f"/meetings/{meeting.pk}/commitments/",
+        {"owner": world.bob.pk, "text": "Send the aims page Friday"},
+    )
+    # the recorder still reads the confidential note in the meeting page
+    assert SECRET in lead.get(f"/meetings/{meeting.pk}/").text
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lead.post(f"/meetings/{meeting.pk}/minutes/").status_code == 302
+    page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
+    assert SECRET not in page and "A confidential topic was discussed." in page
+    assert "Carol&#x27;s aims page is nearly done." in page or "Carol's aims page" in page
+    assert "Bob Tester: Send the aims page Friday" in page
+    assert "Alice Tester: present" in page and "Carol Tester: absent" in page
+    [sent] = mail.outbox
+    assert SECRET not in sent.body and "A confidential topic was discussed." in sent.body
+    assert set(sent.bcc) == {world.alice.email, world.bob.email, world.carol.email}
+    with connection.cursor() as cursor:  # and the note is only ciphertext in the database
+        cursor.execute(
+            "SELECT count(*) FROM g_alpha.groups_agendaitem WHERE notes LIKE %s", [f"%{SECRET}%"]
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+def test_commitments_carry_over_to_the_next_agenda_and_the_dashboard(db, world, client_for):
+    first, _ = _hold_meeting(world, timezone.now() - timedelta(days=7))
+    with tenant_context(world.alpha):
+        commitment = services.commitment_add(
+            meeting=first, owner=world.bob, text="Submit the K99 draft", actor=world.alice
+        )
+    second, _ = _hold_meeting(world, timezone.now() + timedelta(days=21))
+    bob = client_for(world.bob, world.alpha)
+    assert "Submit the K99 draft" in bob.get("/").text  # my open commitments
+    agenda = bob.get(f"/meetings/{second.pk}/").text
+    assert "Commitments from last time" in agenda and "Submit the K99 draft" in agenda
+    carol = client_for(world.carol, world.alpha)
+    assert (
+        carol.post(f"/commitments/{commitment.pk}/review/", {"outcome": "kept"}).status_code == 403
+    )
+    assert (
+        bob.post(
+            f"/commitments/{commitment.pk}/review/",
+            {"outcome": "dropped", "back": f"/meetings/{second.pk}/"},
+        ).status_code
+        == 302
+    )
+    with tenant_context(world.alpha):
+        reviewed = Commitment.objects.get(pk=commitment.pk)
+    assert reviewed.outcome == "dropped" and reviewed.reviewed_by == world.bob
+    assert "Submit the K99 draft" not in bob.get("/").text
+    again = bob.post(f"/commitments/{commitment.pk}/review/", {"outcome": "kept"}, follow=True)
+    assert "already reviewed" in again.text
+
+
+def test_attendance_shows_the_fifty_percent_line(db, world, client_for):
+    for days in (30, 20, 10):
+        meeting, _ = _hold_meeting(world, timezone.now() - timedelta(days=days))
+        with tenant_context(world.alpha):
+            present = {world.alice.pk} | ({world.bob.pk} if days == 30 else set())
+            services.attendance_record(meeting=meeting, present_ids=present, actor=world.alice)
+    page = client_for(world.erin, world.alpha).get("/attendance/").text  # the evaluator too
+    assert "3 meetings held" in page
+    assert "<td>Alice Tester</td><td>3 of 3</td><td>100 %</td><td>yes</td>" in page
+    assert "<td>Bob Tester</td><td>1 of 3</td><td>33 %</td><td>not yet</td>" in page
+    assert "the 50 % line" in page
+
+
+def test_peers_only_threads_do_not_exist_for_the_facilitator(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
+    peers = world.samples["peers_thread"]
+    assert client_for(world.alice, world.alpha).get(f"/confidential/{peers}/").status_code == 200
+    assert client_for(world.carol, world.alpha).get(f"/confidential/{peers}/").status_code == 404
+    assert "Peers only" not in client_for(world.carol, world.alpha).get("/confidential/").text
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(world.bob, world.alpha).post("/confidential/", {"text": SECRET})
+    [notice] = mail.outbox
+    assert SECRET not in notice.body and "Something new was posted" in notice.body
+    assert world.bob.email not in notice.bcc and world.erin.email not in notice.bcc
+
+
+def test_calendar_feed_works_by_token_alone_and_stops_when_revoked(db, world, client_for):
+    member = client_for(world.bob, world.alpha)
+    page = member.post("/calendar/", {"action": "issue"}).text
+    token = page.split("/calendar/feed/")[1].split(".ics")[0]
+    anonymous = client_for(None, world.alpha)
+    feed = anonymous.get(f"/calendar/feed/{token}.ics")
+    assert feed.status_code == 200 and feed["Content-Type"] == "text/calendar"
+    calendar = vobject.readOne(feed.content.decode())
+    assert any(e.summary.value.endswith("Past meeting") for e in calendar.vevent_list)
+    assert "no-store" in feed["Cache-Control"]
+    member.post("/calendar/", {"action": "revoke"})
+    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
+
+
+def test_goals_norms_pledge_achievements_and_seats(db, world, client_for):
+    bob = client_for(world.bob, world.alpha)
+    bob.post(
+        "/goals/",
+        {
+            "text": "Get promoted to associate professor",
+            "status": "open",
+            "alignment": "The group's promotion focus",
+        },
+    )
+    assert (
+        "Get promoted to associate professor"
+        in client_for(world.carol, world.alpha).get("/goals/").text
+    )
+    assert "accept the confidentiality pledge" in bob.get("/").text
+    bob.post("/charter/pledge/")
+    assert "accept the confidentiality pledge" not in bob.get("/").text
+    assert bob.post("/charter/", {"pledge": "x"}).status_code == 403
+    bob.post(
+        "/achievements/",
+        {
+            "kind": "grant_submitted",
+            "text": "R01 submitted",
+            "achieved_on": "2027-01-05",
+            "shareable": "on",
+        },
+    )
+    assert "R01 submitted" in client_for(world.alice, world.alpha).get("/achievements/").text
+    client_for(world.alice, world.alpha).post("/seats/", {"seats": "2"})
+    world.alpha.refresh_from_db()
+    assert world.alpha.open_seats == 2
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_dashboard_and_meeting_page_make_a_fixed_number_of_queries(db, world, client_for):
+    meeting, _ = _hold_meeting(world, timezone.now() - timedelta(days=1))
+    bob = client_for(world.bob, world.alpha)
+    small = (_count(bob, "/"), _count(bob, f"/meetings/{meeting.pk}/"))
+    with tenant_context(world.alpha):
+        for i in range(8):
+            user = UserFactory(email=f"extra{i}@lakeside.edu")
+            membership_add(user=user, role="member")
+        for days in range(2, 40):
+            past = services.meeting_schedule(
+                title=f"M{days}",
+                duration_minutes=60,
+                starts_at=timezone.now() - timedelta(days=days),
+                actor=world.alice,
+            )
+            services.commitment_add(
+                meeting=past, owner=world.bob, text=f"c{days}", actor=world.alice
+            )
+        for i in range(10):
+            services.commitment_add(
+                meeting=meeting, owner=world.bob, text=f"now{i}", actor=world.alice
+            )
+        meeting = Meeting.objects.get(pk=meeting.pk)
+    large = (_count(bob, "/"), _count(bob, f"/meetings/{meeting.pk}/"))
+    assert large == small, (small, large)
