@@ -598,7 +598,6 @@ def meeting_invitations_send(*, meeting_id: int, schema: str) -> None:
         ics = meeting_ics([meeting])
         for membership in Membership.objects.filter(is_active=True).select_related("user"):
             user = membership.user
-            local = meeting.starts_at.astimezone(zone_of(user))
             message = EmailMessage(
                 subject=_("%(group)s: %(title)s") % {"group": group.name, "title": meeting.title},
                 body=render_to_string(
@@ -606,7 +605,6 @@ def meeting_invitations_send(*, meeting_id: int, schema: str) -> None:
                     {
                         "group": group,
                         "meeting": meeting,
-                        "local": local,
                         "zone": str(zone_of(user)),
                         "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
                     },
