@@ -1,5 +1,5 @@
 # The README's commands. Both bootstrap everything they need (see bin/bootstrap).
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench bench-pages
 
 run:
 	@bash bin/bootstrap run
@@ -15,3 +15,6 @@ format:
 
 bench:
 	@bash bin/bootstrap bench
+
+bench-pages:
+	@bash bin/bootstrap bench-pages

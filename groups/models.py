@@ -333,7 +333,7 @@ class Commitment(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(fields=["owner", "outcome"])]
+        indexes = [models.Index(fields=["owner", "reviewed_at"])]
 
     def __str__(self) -> str:
         return f"commitment {self.pk}"

@@ -62,12 +62,12 @@ def meeting_next() -> Meeting | None:
     return Meeting.objects.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
 
 
-def commitment_list_open_for(*, user_id: int) -> list[Commitment]:
-    """`user_id`'s commitments not yet reviewed, with their meeting (one query)."""
+def commitment_list_open_for(*, user_id: int, limit: int = 10) -> list[Commitment]:
+    """`user_id`'s latest commitments not yet reviewed, with their meeting (one query)."""
     return list(
         Commitment.objects.filter(owner_id=user_id, reviewed_at__isnull=True)
         .select_related("meeting")
-        .order_by("meeting__starts_at", "pk")
+        .order_by("-meeting__starts_at", "-pk")[:limit]
     )
 
 
@@ -78,6 +78,9 @@ def dashboard_get(*, user_id: int) -> dict[str, object]:
     return {
         "next_meeting": meeting_next(),
         "my_commitments": commitment_list_open_for(user_id=user_id),
+        "my_open_count": Commitment.objects.filter(
+            owner_id=user_id, reviewed_at__isnull=True
+        ).count(),
         "mission": mission_current(),
         "recent_minutes": recent_minutes,
         "recent_wins": recent_wins,

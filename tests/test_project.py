@@ -72,3 +72,30 @@ def test_provision_bench_prints_its_closing_line():
     assert re.fullmatch(
         r"provision: template \d+\.\d\d s, migrate \d+\.\d\d s, ratio \d+\.\d", last
     )
+
+
+def test_pages_bench_prints_its_closing_line():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/pages.py",
+            "--members",
+            "3",
+            "--meetings",
+            "4",
+            "--requests",
+            "3",
+            "--database",
+            f"pages_{os.getpid()}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"pages: dashboard p50 \d+ ms, meeting p50 \d+ ms, minimal p50 \d+ ms, worst ratio \d+\.\d",
+        last,
+    )

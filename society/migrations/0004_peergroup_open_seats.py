@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('society', '0003_peergroup_concluded_at_peergroup_focus_and_more'),
+        ("society", "0003_peergroup_concluded_at_peergroup_focus_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='peergroup',
-            name='open_seats',
+            model_name="peergroup",
+            name="open_seats",
             field=models.PositiveSmallIntegerField(default=0),
         ),
     ]
