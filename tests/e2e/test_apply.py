@@ -47,7 +47,7 @@ def test_apply_approve_watch_progress_and_enter(
         admin.context.close()
 
         page.goto(application_url)  # the page now follows the provisioning by itself
-        expect(page.get_by_test_id("provision-state")).to_contain_text("Ready.", timeout=30_000)
+        expect(page.get_by_test_id("provision-state")).to_contain_text("Ready.", timeout=60_000)
         screenshot(page, "application-ready")
         page.get_by_role("link", name="Enter Rural Educators Circle").click()
         expect(page).to_have_url(
