@@ -73,8 +73,16 @@ def commitment_list_open_for(*, user_id: int, limit: int = 10) -> list[Commitmen
 
 def dashboard_get(*, user_id: int) -> dict[str, object]:
     """Everything the group dashboard shows, in a fixed number of queries."""
-    recent_minutes = list(Minutes.objects.select_related("meeting").order_by("-published_at")[:3])
-    recent_wins = list(Achievement.objects.select_related("owner").order_by("-created_at")[:3])
+    recent_minutes = list(
+        Minutes.objects.select_related("meeting")
+        .only("published_at", "meeting__id", "meeting__title")
+        .order_by("-published_at")[:3]
+    )
+    recent_wins = list(
+        Achievement.objects.select_related("owner")
+        .only("kind", "text", "owner__full_name", "owner__email")
+        .order_by("-created_at")[:3]
+    )
     return {
         "next_meeting": meeting_next(),
         "my_commitments": commitment_list_open_for(user_id=user_id),
@@ -84,7 +92,11 @@ def dashboard_get(*, user_id: int) -> dict[str, object]:
         "mission": mission_current(),
         "recent_minutes": recent_minutes,
         "recent_wins": recent_wins,
-        "memberships": list(membership_list()),
+        "memberships": list(
+            membership_list().only(
+                "role", "user__full_name", "user__email", "user__institution__name"
+            )
+        ),
     }
 
 
