@@ -3,6 +3,8 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from society.models import PeerGroup
+
 from .models import Achievement, Charter, Commitment, Goal, Membership, MissionReview
 from .scheduling import zone_of
 
@@ -17,8 +19,6 @@ class RoleForm(forms.Form):
 
 
 class StageForm(forms.Form):
-    from society.models import PeerGroup
-
     stage = forms.ChoiceField(label=_("Stage"), choices=PeerGroup.Stage.choices)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.account.views import LoginView
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -140,14 +141,8 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "society/institution_list.html",
-        {"institutions": Institution.objects.all(), "sp_entity_id": _sp_entity_id()},
+        {"institutions": Institution.objects.all(), "sp_entity_id": settings.SAML_SP_ENTITY_ID},
     )
-
-
-def _sp_entity_id() -> str:
-    from django.conf import settings
-
-    return settings.SAML_SP_ENTITY_ID
 
 
 def _add_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -185,7 +180,7 @@ def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     urls = {}
     if institution.pk and institution.slug:
         urls = {
-            "sp_entity_id": _sp_entity_id(),
+            "sp_entity_id": settings.SAML_SP_ENTITY_ID,
             "acs": society_url(f"/accounts/saml/{institution.slug}/acs/"),
             "metadata": society_url(f"/accounts/saml/{institution.slug}/metadata/"),
             "oidc_callback": society_url(f"/accounts/oidc/{institution.slug}/login/callback/"),
