@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# A mission comes up for review six months after its adoption or its last review.
+MISSION_REVIEW_EVERY = timedelta(days=182)
 
 
 class Membership(models.Model):

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
 from datetime import datetime
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
+from society.models import Institution, User
+
 from .models import (
+    MISSION_REVIEW_EVERY,
     Achievement,
+    AgendaItem,
     Attendance,
     Commitment,
     Invitation,
@@ -16,11 +31,13 @@ from .models import (
     Membership,
     Minutes,
     Mission,
+    MissionReview,
     PollVote,
     SchedulingPoll,
     WorkerCheck,
 )
 from .scheduling import rank_slots
+from .services import agenda_notes_texts
 
 
 def membership_get_active(*, user_id: int) -> Membership | None:
@@ -62,67 +79,218 @@ def meeting_next() -> Meeting | None:
     return Meeting.objects.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
 
 
-def commitment_list_open_for(*, user_id: int, limit: int = 10) -> list[Commitment]:
-    """`user_id`'s latest commitments not yet reviewed, with their meeting (one query)."""
-    return list(
-        Commitment.objects.filter(owner_id=user_id, reviewed_at__isnull=True)
-        .select_related("meeting")
-        .order_by("-meeting__starts_at", "-pk")[:limit]
+def mission_with_last_review() -> Mission | None:
+    """The mission in force with `last_reviewed_at` (one query)."""
+    last_review = MissionReview.objects.filter(mission=OuterRef("pk")).order_by("-reviewed_at")
+    return (
+        Mission.objects.annotate(last_reviewed_at=Subquery(last_review.values("reviewed_at")[:1]))
+        .order_by("-version")
+        .first()
     )
 
 
-def dashboard_get(*, user_id: int) -> dict[str, object]:
-    """Everything the group dashboard shows, in a fixed number of queries."""
-    recent_minutes = list(
-        Minutes.objects.select_related("meeting")
-        .only("published_at", "meeting__id", "meeting__title")
-        .order_by("-published_at")[:3]
-    )
-    recent_wins = list(
-        Achievement.objects.select_related("owner")
-        .only("kind", "text", "owner__full_name", "owner__email")
-        .order_by("-created_at")[:3]
-    )
-    return {
-        "next_meeting": meeting_next(),
-        "my_commitments": commitment_list_open_for(user_id=user_id),
-        "my_open_count": Commitment.objects.filter(
-            owner_id=user_id, reviewed_at__isnull=True
-        ).count(),
-        "mission": mission_current(),
-        "recent_minutes": recent_minutes,
-        "recent_wins": recent_wins,
-        "memberships": list(
-            membership_list().only(
-                "role", "user__full_name", "user__email", "user__institution__name"
-            )
-        ),
-    }
+def mission_review_due_of(mission: Mission | None) -> datetime | None:
+    """When `mission` (from mission_with_last_review) next comes up for review: six months
+    after adoption or after its last review."""
+    if mission is None:
+        return None
+    return (mission.last_reviewed_at or mission.adopted_at) + MISSION_REVIEW_EVERY
+
+
+def mission_review_due() -> datetime | None:
+    """When the mission in force next comes up for review, if the group has one."""
+    return mission_review_due_of(mission_with_last_review())
 
 
 def meeting_get(*, pk: int) -> Meeting | None:
-    return Meeting.objects.select_related("note_taker").filter(pk=pk).first()
+    """A meeting, or None."""
+    return Meeting.objects.filter(pk=pk).first()
+
+
+# The meeting page is the group's busiest page. Its data comes back in one round trip as JSON
+# built by PostgreSQL, so the page costs the same whatever the group's size or history and
+# spends no time building model instances (bench/pages.py measures it). Tables are named from
+# the models' _meta; unqualified names resolve in the current group's schema.
+def _display_name_sql(alias: str) -> str:
+    """SQL for User.display_name: the full name, or the e-mail's local part."""
+    return f"coalesce(nullif({alias}.full_name, ''), split_part({alias}.email, '@', 1))"
+
+
+_MEETING_PAGE_SQL = """
+WITH previous AS (
+    SELECT p.id FROM {meeting} p
+    WHERE p.starts_at < (SELECT starts_at FROM {meeting} WHERE id = %(meeting)s)
+    ORDER BY p.starts_at DESC LIMIT 1
+)
+SELECT
+  (SELECT coalesce(json_agg(json_build_object(
+      'pk', a.id, 'title', a.title, 'minutes', a.minutes, 'confidential', a.confidential,
+      'notes', a.notes, 'sealed', encode(a.notes_sealed, 'base64')
+    ) ORDER BY a.position, a.id), '[]')
+   FROM {agenda} a WHERE a.meeting_id = %(meeting)s),
+  (SELECT coalesce(json_agg(json_build_object(
+      'pk', c.id, 'this_meeting', c.meeting_id = %(meeting)s, 'owner_id', c.owner_id,
+      'owner_name', {owner_name}, 'text', c.text, 'outcome', c.outcome,
+      'reviewed', c.reviewed_at IS NOT NULL
+    ) ORDER BY c.id), '[]')
+   FROM {commitment} c JOIN {user} o ON o.id = c.owner_id
+   WHERE c.meeting_id = %(meeting)s OR c.meeting_id = (SELECT id FROM previous)),
+  (SELECT coalesce(json_agg(json_build_object(
+      'pk', u.id, 'display_name', {member_name}, 'present', t.present
+    ) ORDER BY m.role <> %(point_person)s, u.full_name, m.id), '[]')
+   FROM {membership} m JOIN {user} u ON u.id = m.user_id
+   LEFT JOIN {attendance} t ON t.meeting_id = %(meeting)s AND t.member_id = m.user_id
+   WHERE m.is_active AND m.role <> %(evaluator)s),
+  EXISTS (SELECT 1 FROM {minutes} WHERE meeting_id = %(meeting)s),
+  (SELECT {taker_name} FROM {meeting} x JOIN {user} t ON t.id = x.note_taker_id
+   WHERE x.id = %(meeting)s)
+""".format(
+    meeting=Meeting._meta.db_table,
+    agenda=AgendaItem._meta.db_table,
+    commitment=Commitment._meta.db_table,
+    user=User._meta.db_table,
+    membership=Membership._meta.db_table,
+    attendance=Attendance._meta.db_table,
+    minutes=Minutes._meta.db_table,
+    owner_name=_display_name_sql("o"),
+    member_name=_display_name_sql("u"),
+    taker_name=_display_name_sql("t"),
+)
 
 
 def meeting_detail(*, meeting: Meeting) -> dict[str, object]:
-    """Agenda, attendance, this meeting's commitments and the previous meeting's open ones, in
-    a fixed number of queries whatever the size of the group or its history."""
-    previous = (
-        Meeting.objects.filter(starts_at__lt=meeting.starts_at).order_by("-starts_at").first()
-    )
-    carried = []
-    if previous is not None:
-        carried = list(
-            Commitment.objects.filter(meeting=previous).select_related("owner").order_by("pk")
+    """Agenda (with notes, confidential ones opened for the member reading them), attendance,
+    this meeting's commitments and the previous meeting's, the members who take part,
+    whether minutes exist and the note-taker's name: one query whatever the size of the
+    group or its history."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MEETING_PAGE_SQL,
+            {
+                "meeting": meeting.pk,
+                "point_person": Membership.Role.POINT_PERSON,
+                "evaluator": Membership.Role.EVALUATOR,
+            },
         )
+        agenda, commitments, members, has_minutes, note_taker = cursor.fetchone()
+    outcomes = dict(Commitment.Outcome.choices)
+    for c in commitments:
+        c["outcome_label"] = outcomes.get(c["outcome"], c["outcome"])
+    notes = agenda_notes_texts(
+        items=[
+            (i["pk"], i["confidential"], i["notes"], i["sealed"] and b64decode(i["sealed"]))
+            for i in agenda
+        ]
+    )
+    for item in agenda:
+        del item["notes"], item["sealed"]
+        item["text"] = notes[item["pk"]]
     return {
-        "agenda": list(meeting.agenda.select_related("member")),
-        "attendance": {a.member_id: a.present for a in meeting.attendance.all()},
-        "commitments": list(meeting.commitments.select_related("owner")),
-        "carried": carried,
-        "previous": previous,
-        "members": [m.user for m in membership_list().exclude(role=Membership.Role.EVALUATOR)],
-        "has_minutes": Minutes.objects.filter(meeting=meeting).exists(),
+        "agenda": agenda,
+        "commitments": [c for c in commitments if c["this_meeting"]],
+        "carried": [c for c in commitments if not c["this_meeting"]],
+        "members": members,
+        "has_minutes": has_minutes,
+        "note_taker": note_taker,
+    }
+
+
+_DASHBOARD_SQL = """
+WITH mine AS (
+    SELECT c.id, c.text, m.title AS meeting_title, m.starts_at AS meeting_starts_at
+    FROM {commitment} c JOIN {meeting} m ON m.id = c.meeting_id
+    WHERE c.owner_id = %(user)s AND c.reviewed_at IS NULL
+)
+SELECT
+  (SELECT row_to_json(n) FROM (
+      SELECT id AS pk, title, starts_at, place FROM {meeting}
+      WHERE starts_at >= %(now)s ORDER BY starts_at LIMIT 1) n),
+  (SELECT coalesce(json_agg(l ORDER BY l.meeting_starts_at DESC, l.id DESC), '[]') FROM (
+      SELECT * FROM mine ORDER BY meeting_starts_at DESC, id DESC LIMIT %(limit)s) l),
+  (SELECT count(*) FROM mine),
+  (SELECT row_to_json(v) FROM (
+      SELECT s.text, s.adopted_at,
+        (SELECT max(r.reviewed_at) FROM {review} r WHERE r.mission_id = s.id) AS last_reviewed_at
+      FROM {mission} s ORDER BY s.version DESC LIMIT 1) v),
+  (SELECT coalesce(json_agg(r ORDER BY r.published_at DESC), '[]') FROM (
+      SELECT n.meeting_id, m.title, n.published_at FROM {minutes} n
+      JOIN {meeting} m ON m.id = n.meeting_id ORDER BY n.published_at DESC LIMIT 3) r),
+  (SELECT coalesce(json_agg(w ORDER BY w.created_at DESC, w.id DESC), '[]') FROM (
+      SELECT a.id, a.kind, a.text, a.created_at, {owner_name} AS owner_name
+      FROM {achievement} a JOIN {user} o ON o.id = a.owner_id
+      ORDER BY a.created_at DESC, a.id DESC LIMIT 3) w),
+  (SELECT coalesce(json_agg(json_build_object(
+      'name', {member_name}, 'institution', i.name, 'role', m.role
+    ) ORDER BY m.role <> %(point_person)s, u.full_name, m.id), '[]')
+   FROM {membership} m JOIN {user} u ON u.id = m.user_id
+   LEFT JOIN {institution} i ON i.id = u.institution_id
+   WHERE m.is_active)
+""".format(
+    commitment=Commitment._meta.db_table,
+    meeting=Meeting._meta.db_table,
+    mission=Mission._meta.db_table,
+    review=MissionReview._meta.db_table,
+    minutes=Minutes._meta.db_table,
+    achievement=Achievement._meta.db_table,
+    membership=Membership._meta.db_table,
+    user=User._meta.db_table,
+    institution=Institution._meta.db_table,
+    owner_name=_display_name_sql("o"),
+    member_name=_display_name_sql("u"),
+)
+
+
+def _parse_times(row: dict | None, *names: str) -> dict | None:
+    """JSON carries timestamps as ISO 8601 text; turn the named ones back into datetimes."""
+    for name in names:
+        if row is not None and row.get(name):
+            row[name] = datetime.fromisoformat(row[name])
+    return row
+
+
+def member_rows() -> list[dict[str, str]]:
+    """Active members as name, institution and role label, point-persons first."""
+    return [
+        {
+            "name": m.user.display_name,
+            "institution": m.user.institution.name if m.user.institution else "",
+            "role_label": m.get_role_display(),
+        }
+        for m in membership_list()
+    ]
+
+
+def dashboard_get(*, user_id: int, limit: int = 10) -> dict[str, object]:
+    """Everything the group dashboard shows to a participant: the next meeting, `user_id`'s
+    latest open commitments and their count, the mission and when it is due for review,
+    recent minutes and wins, and the members. One query whatever the group's size."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DASHBOARD_SQL,
+            {
+                "user": user_id,
+                "now": timezone.now(),
+                "limit": limit,
+                "point_person": Membership.Role.POINT_PERSON,
+            },
+        )
+        next_meeting, mine, open_count, mission, minutes, wins, members = cursor.fetchone()
+    kinds, roles = dict(Achievement.Kind.choices), dict(Membership.Role.choices)
+    for win in wins:
+        win["kind_label"] = kinds.get(win["kind"], win["kind"])
+    for member in members:
+        member["role_label"] = roles.get(member["role"], member["role"])
+    mission = _parse_times(mission, "adopted_at", "last_reviewed_at")
+    return {
+        "next_meeting": _parse_times(next_meeting, "starts_at"),
+        "my_commitments": [_parse_times(c, "meeting_starts_at") for c in mine],
+        "my_open_count": open_count,
+        "mission": mission,
+        "review_due": mission
+        and (mission["last_reviewed_at"] or mission["adopted_at"]) + MISSION_REVIEW_EVERY,
+        "recent_minutes": [_parse_times(m, "published_at") for m in minutes],
+        "recent_wins": wins,
+        "memberships": members,
     }
 
 

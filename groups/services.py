@@ -412,8 +412,6 @@ def group_conclude(*, actor: User) -> PeerGroup:
 
 # --- Norms, mission reviews, goals ---------------------------------------------------------------
 
-MISSION_REVIEW_EVERY = timedelta(days=182)
-
 
 def charter_get() -> Charter:
     """The group's charter (created with defaults on first use)."""
@@ -455,15 +453,6 @@ def mission_review_record(*, outcome: str, actor: User, new_text: str = "") -> M
     elif outcome != MissionReview.Outcome.KEPT:
         raise ValidationError(_("Choose kept or revised."))
     return MissionReview.objects.create(mission=mission, outcome=outcome, reviewed_by=actor)
-
-
-def mission_review_due() -> datetime | None:
-    """When the mission next comes up for review (six months after adoption or last review)."""
-    mission = Mission.objects.order_by("-version").first()
-    if mission is None:
-        return None
-    last = mission.reviews.order_by("-reviewed_at").values_list("reviewed_at", flat=True).first()
-    return (last or mission.adopted_at) + MISSION_REVIEW_EVERY
 
 
 @transaction.atomic
@@ -655,14 +644,25 @@ def agenda_notes_record(
 
 def agenda_notes_text(*, item: AgendaItem) -> str:
     """An item's notes for the group's members (decrypting confidential ones)."""
-    if item.confidential and item.notes_sealed:
+    return agenda_notes_texts(items=[(item.pk, item.confidential, item.notes, item.notes_sealed)])[
+        item.pk
+    ]
+
+
+def agenda_notes_texts(*, items: list[tuple[int, bool, str, bytes | None]]) -> dict[int, str]:
+    """Notes by agenda item pk from (pk, confidential, notes, notes_sealed) rows, opening the
+    group's data key once (and only if some item is sealed). A destroyed key reads as ""."""
+    texts, key = {}, None
+    for pk, confidential, notes, sealed in items:
+        if not (confidential and sealed):
+            texts[pk] = notes
+            continue
         try:
-            return crypto.open_sealed(
-                _data_key(create=False), item.notes_sealed, schema=_current_group().schema_name
-            )
+            key = key or _data_key(create=False)
+            texts[pk] = crypto.open_sealed(key, bytes(sealed), schema=_current_group().schema_name)
         except KeyDestroyed:
-            return ""
-    return item.notes
+            texts[pk] = ""
+    return texts
 
 
 @transaction.atomic

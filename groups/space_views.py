@@ -53,6 +53,7 @@ from .selectors import (
     attendance_summary,
     meeting_detail,
     mission_current,
+    mission_review_due,
     poll_ranked,
 )
 
@@ -75,7 +76,7 @@ def mission(request: HttpRequest) -> HttpResponse:
         {
             "versions": Mission.objects.select_related("adopted_by").prefetch_related("reviews"),
             "current": mission_current(),
-            "review_due": services.mission_review_due(),
+            "review_due": mission_review_due(),
             "form": MissionReviewForm(),
             "can_steer": can_steer_group(request.membership),
         },
@@ -318,7 +319,6 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = access_meeting(request.membership, pk=pk)
     context = meeting_detail(meeting=meeting)
     can_record = can_record_meeting(request.membership, meeting)
-    notes = {item.pk: services.agenda_notes_text(item=item) for item in context["agenda"]}
     return render(
         request,
         "groups/meeting_detail.html",
@@ -326,7 +326,6 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             **context,
             "meeting": meeting,
             "can_record": can_record,
-            "notes": notes,
             "outcomes": CommitmentReviewForm.base_fields["outcome"].choices,
         },
     )

@@ -29,6 +29,7 @@ from .permissions import (
 from .selectors import (
     dashboard_get,
     invitation_list_pending,
+    member_rows,
     membership_list,
     mission_current,
     worker_check_list,
@@ -44,7 +45,6 @@ from .services import (
     invitation_get_by_token,
     membership_end,
     membership_role_set,
-    mission_review_due,
     worker_check_request,
 )
 
@@ -59,7 +59,7 @@ def group_home(request: HttpRequest) -> HttpResponse:
     context = (
         dashboard_get(user_id=request.user.pk)
         if participant
-        else {"memberships": list(membership_list())}
+        else {"memberships": member_rows(), "review_due": None}
     )
     return render(
         request,
@@ -67,7 +67,6 @@ def group_home(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "participant": participant,
-            "review_due": mission_review_due() if participant else None,
             "can_check_workers": can_check_workers(request.membership),
             "can_manage_members": can_manage_members(request.membership),
             "can_steer_group": can_steer_group(request.membership),

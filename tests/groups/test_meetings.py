@@ -301,3 +301,62 @@ def test_dashboard_and_meeting_page_make_a_fixed_number_of_queries(db, world, cl
         meeting = Meeting.objects.get(pk=meeting.pk)
     large = (_count(bob, "/"), _count(bob, f"/meetings/{meeting.pk}/"))
     assert large == small, (small, large)
+
+
+def test_dashboard_shows_each_part_from_its_one_query(db, world, client_for):
+    past, _items = _hold_meeting(world, timezone.now() - timedelta(days=3))
+    with tenant_context(world.alpha):
+        services.mission_adopt(text="Each of us submits a K award.", actor=world.alice)
+        services.mission_review_record(outcome="kept", actor=world.alice)
+        for i in range(12):
+            services.commitment_add(
+                meeting=past, owner=world.bob, text=f"Plan {i}", actor=world.alice
+            )
+        services.minutes_publish(meeting=past, actor=world.alice)
+        services.achievement_add(
+            owner=world.carol, kind="award", text="Teaching award", shareable=False
+        )
+        upcoming = services.meeting_schedule(
+            title="April check-ins",
+            starts_at=timezone.now() + timedelta(days=9),
+            duration_minutes=60,
+            actor=world.alice,
+        )
+        open_count = Commitment.objects.filter(owner=world.bob, reviewed_at=None).count()
+    assert open_count >= 12
+    due = (timezone.now() + timedelta(days=182)).strftime("%-d %b %Y")
+    page = client_for(world.bob, world.alpha).get("/").text
+    assert "April check-ins" in page and f"/meetings/{upcoming.pk}/" in page
+    assert upcoming.starts_at.strftime("%a %-d %b %Y, %H:%M") in page
+    assert "Plan 11" in page and "Plan 1<" not in page  # the latest ten are listed
+    assert f"{open_count} open in all" in page
+    assert f"Mission review due {due}" in page  # six months after the review, not adoption
+    assert f"/meetings/{past.pk}/minutes/" in page
+    assert f"{world.carol.display_name}: award, Teaching award" in page
+    assert world.alice.institution.name in page and "Point-person" in page
+    evaluator = client_for(world.erin, world.alpha).get("/").text
+    assert "Plan 11" not in evaluator and "Teaching award" not in evaluator
+    assert world.bob.display_name in evaluator
+
+
+def test_meeting_page_shows_notes_taker_outcomes_and_attendance(db, world, client_for):
+    first, _ = _hold_meeting(world, timezone.now() - timedelta(days=10))
+    with tenant_context(world.alpha):
+        kept = services.commitment_add(
+            meeting=first, owner=world.carol, text="Send aims", actor=world.alice
+        )
+        services.commitment_review(commitment=kept, outcome="partly", actor=world.carol)
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    lead.post(f"/meetings/{meeting.pk}/attendance/", {"present": [world.bob.pk]})
+    lead.post(
+        f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/",
+        {"notes": f"Offer details {SECRET}", "confidential": "on"},
+    )
+    page = lead.get(f"/meetings/{meeting.pk}/").text
+    assert f"Note-taker: {world.alice.display_name}." in page
+    assert f"{world.carol.display_name}: Send aims —" in page and "Partly kept" in page
+    assert f'value="{world.bob.pk}" id="present-{world.bob.pk}" checked' in page
+    assert f'id="present-{world.carol.pk}" checked' not in page
+    assert SECRET in page  # members read the confidential note; the minutes leave it out
+    assert SECRET in client_for(world.bob, world.alpha).get(f"/meetings/{meeting.pk}/").text
