@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-_SECRET_PATHS = re.compile(r"(/invitations/|/calendar/feed/)[^/\s\"']+")
+_SECRET_PATHS = re.compile(r"(/invitations/|/calendar/feed/|/directory/unsubscribe/)[^/\s\"']+")
 
 
 class RedactSecretsInPaths(logging.Filter):

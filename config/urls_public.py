@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/3rdparty/signup/", views.not_offered),
     path("accounts/signup/", views.not_offered),
     path("accounts/", include("allauth.urls")),
+    path("directory/", include("directory.urls")),
     path("apply/", views.application_new, name="application-new"),
     path("applications/", views.application_list, name="application-list"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),

@@ -11,6 +11,12 @@ urlpatterns = [
     path("members/invite/", views.member_invite, name="member-invite"),
     path("members/<int:pk>/role/", views.member_role, name="member-role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("join-requests/", views.join_requests, name="join-requests"),
+    path(
+        "join-requests/<int:pk>/decide/",
+        views.join_request_decide_view,
+        name="join-request-decide",
+    ),
     path("invitations/<str:token>/", views.invitation_detail, name="invitation-detail"),
     path("lifecycle/", views.lifecycle, name="lifecycle"),
     path("lifecycle/stage/", views.lifecycle_stage, name="lifecycle-stage"),

@@ -26,6 +26,11 @@ HORIZONTAL_SCHEME = _base.scheme
 HORIZONTAL_BASE_HOST = _base.hostname
 HORIZONTAL_PORT_SUFFIX = f":{_base.port}" if _base.port else ""
 SOCIETY_NAME = env("HORIZONTAL_SOCIETY_NAME", default="Horizontal Society")
+# The directory's mailing list: its RFC 2919 List-Id, and the address replies come back to
+# (<prefix>+<signed token>@<domain>, piped by the mail server to `manage.py directory_inbound`).
+DIRECTORY_LIST_ID = env("HORIZONTAL_LIST_ID", default=f"directory.{HORIZONTAL_BASE_HOST}")
+DIRECTORY_REPLY_PREFIX = env("HORIZONTAL_REPLY_PREFIX", default="reply")
+DIRECTORY_REPLY_DOMAIN = env("HORIZONTAL_REPLY_DOMAIN", default=HORIZONTAL_BASE_HOST)
 
 ALLOWED_HOSTS = [HORIZONTAL_BASE_HOST, f".{HORIZONTAL_BASE_HOST}"]
 # Every form posts to its own host (sign-out from a group goes through the base host's page).
@@ -46,6 +51,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -223,6 +229,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Computed from database state: a missed run loses nothing, a repeated one does nothing.
     "shred-concluded-groups": {"task": "society.groups_shred_due", "schedule": 3600.0},
+    "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = "UTC"
 

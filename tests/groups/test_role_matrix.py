@@ -32,6 +32,8 @@ GET = {
     "groups:member-invite": row(405, 405, 405, 405),
     "groups:member-role": row(405, 405, 405, 405),
     "groups:member-remove": row(405, 405, 405, 405),
+    "groups:join-requests": row(200, 403, 403, 403),
+    "groups:join-request-decide": row(405, 405, 405, 405),
     "groups:invitation-detail": row(404, 404, 404, 404),  # an unknown token, for everyone
     "groups:lifecycle": row(200, 403, 403, 403),
     "groups:lifecycle-stage": row(405, 405, 405, 405),
@@ -75,6 +77,8 @@ POST = {
     "groups:member-invite": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:member-role": row(302, 403, 403, 403),
     "groups:member-remove": row(302, 403, 403, 403),
+    "groups:join-requests": row(405, 405, 405, 405),
+    "groups:join-request-decide": row(404, 403, 403, 403),  # no such request in this group
     "groups:invitation-detail": row(404, 404, 404, 404),
     "groups:lifecycle": row(405, 405, 405, 405),
     "groups:lifecycle-stage": row(302, 403, 403, 403),  # no stage given: a message, no change
@@ -145,6 +149,8 @@ def url_of(name, world):
     if name in ("groups:member-role", "groups:member-remove"):
         with tenant_context(world.alpha):
             kwargs = {"pk": Membership.objects.get(user=world.erin).pk}
+    elif name == "groups:join-request-decide":
+        kwargs = {"pk": 999999}
     elif name in ("groups:invitation-detail", "groups:calendar-feed"):
         kwargs = {"token": "not-a-real-token"}
     elif name == "groups:meeting-notes":

@@ -1,0 +1,520 @@
+"""Writes for the society directory: profiles, the listserv, delivery, moderation, join requests."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import TextField, Value
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
+
+from society.models import MembershipIndex, PeerGroup, User
+from society.urls_helpers import group_url, society_url
+
+from .models import (
+    IDENTITY_FIELDS,
+    GoalSought,
+    JoinRequest,
+    Method,
+    ModerationEvent,
+    Post,
+    PostDelivery,
+    PostingBan,
+    Profile,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FIELDS = (
+    "name",
+    "pronouns",
+    "department",
+    "career_stage",
+    "specialty",
+    "methods",
+    "interests",
+    "goals_sought",
+    "looking_for_group",
+    "hidden",
+    *IDENTITY_FIELDS,
+    *(f"{name}_visibility" for name in IDENTITY_FIELDS),
+)
+DIGEST_PERIODS = {
+    Subscription.Delivery.DAILY: timedelta(days=1),
+    Subscription.Delivery.WEEKLY: timedelta(days=7),
+}
+
+
+# --- Profiles ----------------------------------------------------------------------------------
+
+
+def profile_get_or_create(*, user: User) -> Profile:
+    """The member's profile, made on first use from their account (and their subscription to
+    the weekly digest, which they can change)."""
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        profile = profile_save(user=user, name=user.display_name)
+    return profile
+
+
+def _searchable_text(profile: Profile) -> tuple[str, str, str]:
+    """(names, prose, codes) a member may find this profile by: only what members may see."""
+    institution = profile.user.institution.name if profile.user.institution_id else ""
+    methods = [f"{m} {Method(m).label}" for m in profile.methods if m in Method.values]
+    goals = [f"{g} {GoalSought(g).label}" for g in profile.goals_sought if g in GoalSought.values]
+    shown = [value for _label, value in profile.identity_shown()]
+    names = " ".join([profile.name, profile.pronouns, *shown])
+    prose = " ".join(
+        [profile.department, profile.specialty, profile.interests, institution, *methods, *goals]
+    )
+    codes = " ".join([profile.career_stage, profile.user.time_zone])
+    return names, prose, codes
+
+
+def profile_search_vector(names: str, prose: str, codes: str) -> SearchVector:
+    """The tsvector expression for a profile: names and codes as written ('simple'), prose
+    stemmed ('english'), names weighted highest."""
+
+    def text(value: str) -> Value:
+        return Value(value, output_field=TextField())
+
+    return (
+        SearchVector(text(names), config="simple", weight="A")
+        + SearchVector(text(prose), config="english", weight="B")
+        + SearchVector(text(prose), config="simple", weight="C")
+        + SearchVector(text(codes), config="simple", weight="D")
+    )
+
+
+@transaction.atomic
+def profile_save(*, user: User, **fields: object) -> Profile:
+    """Create or change `user`'s profile and rebuild what search may match.
+
+    Raises ValidationError for an unknown choice or an empty name.
+    """
+    profile = Profile.objects.select_for_update().filter(user=user).first() or Profile(user=user)
+    for name, value in fields.items():
+        if name not in PROFILE_FIELDS:
+            raise ValueError(f"not a profile field: {name}")
+        setattr(profile, name, value)
+    profile.name = (profile.name or "").strip()
+    profile.methods = sorted(set(profile.methods))
+    profile.goals_sought = sorted(set(profile.goals_sought))
+    profile.updated_at = timezone.now()
+    profile.full_clean(exclude=["user", "search"])
+    created = profile.pk is None
+    profile.save()
+    Profile.objects.filter(pk=profile.pk).update(
+        search=profile_search_vector(*_searchable_text(profile))
+    )
+    if created:
+        Subscription.objects.get_or_create(user=user)
+    return profile
+
+
+# --- Delivery and the listserv ------------------------------------------------------------------
+
+
+def subscription_get(*, user: User) -> Subscription:
+    subscription, _created = Subscription.objects.get_or_create(user=user)
+    return subscription
+
+
+def subscription_set(*, user: User, delivery: str) -> Subscription:
+    """Change how `user` receives posts. Raises ValidationError for an unknown choice."""
+    if delivery not in Subscription.Delivery.values:
+        raise ValidationError(_("Choose how you want the posts."))
+    subscription = subscription_get(user=user)
+    subscription.delivery = delivery
+    subscription.changed_at = timezone.now()
+    if delivery in DIGEST_PERIODS:
+        subscription.digest_covered_until = timezone.now()
+    subscription.save()
+    return subscription
+
+
+def _token_mac(purpose: str, *parts: int) -> str:
+    value = ".".join(str(p) for p in parts)
+    return salted_hmac(f"directory.{purpose}", value, algorithm="sha256").hexdigest()[:24]
+
+
+def unsubscribe_token(*, user: User) -> str:
+    """A token for the one-click unsubscribe link in `user`'s e-mails (no sign-in needed)."""
+    return f"{user.pk}-{_token_mac('unsubscribe', user.pk)}"
+
+
+def unsubscribe_token_user(*, token: str) -> User | None:
+    """The member an unsubscribe token names, or None if the token is not ours."""
+    user_id, _dash, mac = token.partition("-")
+    if not user_id.isdigit() or not hmac.compare_digest(mac, _token_mac("unsubscribe", user_id)):
+        return None
+    return User.objects.filter(pk=int(user_id)).first()
+
+
+def unsubscribe_by_token(*, token: str) -> User | None:
+    """Stop all directory e-mail for the token's member; None if the token is not ours."""
+    user = unsubscribe_token_user(token=token)
+    if user is not None:
+        subscription_set(user=user, delivery=Subscription.Delivery.NONE)
+    return user
+
+
+def reply_address(*, post: Post, user: User) -> str:
+    """The Reply-To of `post`'s e-mail to `user`: it names both and is signed, so a reply is
+    posted only from that member's address to that thread. Lower case: some servers fold it."""
+    local = f"p{post.thread.pk}u{user.pk}.{_token_mac('reply', post.thread.pk, user.pk)}"
+    return f"{settings.DIRECTORY_REPLY_PREFIX}+{local}@{settings.DIRECTORY_REPLY_DOMAIN}"
+
+
+REPLY_ADDRESS = re.compile(r"\+p(\d+)u(\d+)\.([0-9a-f]{24})@", re.IGNORECASE)
+
+
+def reply_target(address: str) -> tuple[int, int] | None:
+    """(thread id, user id) named by a reply address we issued, or None."""
+    match = REPLY_ADDRESS.search(address)
+    if match is None:
+        return None
+    thread_id, user_id, mac = match.groups()
+    if not hmac.compare_digest(mac.lower(), _token_mac("reply", thread_id, user_id)):
+        return None
+    return int(thread_id), int(user_id)
+
+
+def posting_banned(*, user: User) -> bool:
+    return PostingBan.objects.filter(user=user, lifted_at__isnull=True).exists()
+
+
+def _deliver_after_commit(post: Post) -> None:
+    from .tasks import post_deliver
+
+    transaction.on_commit(lambda: post_deliver.delay(post.pk))
+
+
+@transaction.atomic
+def post_create(*, author: User, kind: str, title: str, body: str) -> Post:
+    """A new post to the directory, e-mailed to members who want every post.
+
+    Raises PermissionDenied for a banned member, ValidationError for an empty post.
+    """
+    if posting_banned(user=author):
+        raise PermissionDenied(_("You may not post to the directory at the moment."))
+    if kind not in Post.Kind.values or kind == Post.Kind.REPLY:
+        raise ValidationError(_("Choose what kind of post this is."))
+    post = Post(author=author, kind=kind, title=title.strip(), body=body.strip())
+    if not post.title or not post.body:
+        raise ValidationError(_("A post needs a title and some text."))
+    post.full_clean()
+    post.save()
+    _deliver_after_commit(post)
+    return post
+
+
+@transaction.atomic
+def reply_create(*, thread: Post, author: User, body: str, source: str = Post.Source.WEB) -> Post:
+    """A reply in `thread`, e-mailed like a post.
+
+    Raises PermissionDenied for a banned member or a hidden thread, ValidationError for a
+    locked thread or an empty reply.
+    """
+    thread = Post.objects.select_for_update().get(pk=thread.thread.pk)
+    if posting_banned(user=author) or thread.hidden_at is not None:
+        raise PermissionDenied(_("You may not reply to this post."))
+    if thread.locked_at is not None:
+        raise ValidationError(_("This thread is locked: it takes no more replies."))
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write a reply first."))
+    reply = Post.objects.create(
+        author=author, parent=thread, kind=Post.Kind.REPLY, body=body, source=source
+    )
+    _deliver_after_commit(reply)
+    return reply
+
+
+def author_name(user: User) -> str:
+    """The name a member gives in the directory, or their account's."""
+    try:
+        return user.profile.name
+    except Profile.DoesNotExist:
+        return user.display_name
+
+
+def _list_headers(*, user: User) -> dict[str, str]:
+    """RFC 2919 List-Id and RFC 8058 one-click unsubscribe, for every directory e-mail."""
+    unsubscribe = society_url(f"/directory/unsubscribe/{unsubscribe_token(user=user)}/")
+    return {
+        "List-Id": f"{settings.SOCIETY_NAME} directory <{settings.DIRECTORY_LIST_ID}>",
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "list",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
+def post_email(*, post: Post, user: User) -> EmailMessage:
+    """`post` as an e-mail to `user`, who can reply to it from their mail program."""
+    thread = post.thread
+    subject = f"[{settings.SOCIETY_NAME} directory] {thread.title}"
+    if post.parent_id:
+        subject = f"Re: {subject}"
+    body = render_to_string(
+        "directory/emails/post.txt",
+        {
+            "post": post,
+            "thread": thread,
+            "author": author_name(post.author),
+            "url": society_url(f"/directory/posts/{thread.pk}/"),
+            "settings_url": society_url("/directory/settings/"),
+        },
+    )
+    headers = {
+        **_list_headers(user=user),
+        "Message-ID": make_msgid(f"post-{post.pk}", domain=settings.DIRECTORY_LIST_ID),
+        "Reply-To": reply_address(post=post, user=user),
+    }
+    return EmailMessage(subject, body, to=[user.email], headers=headers)
+
+
+def post_deliver(*, post_id: int) -> int:
+    """E-mail a post to each member who wants every post, once each (a retry skips those
+    already sent). Returns how many were sent now. Hidden posts are not sent."""
+    post = Post.objects.select_related("author", "parent").filter(pk=post_id).first()
+    if post is None or post.hidden_at is not None or post.thread.hidden_at is not None:
+        return 0
+    recipients = User.objects.filter(
+        is_active=True, directory_subscription__delivery=Subscription.Delivery.EACH
+    ).exclude(pk=post.author_id)
+    sent = 0
+    for user in recipients.iterator():
+        try:
+            with transaction.atomic():
+                PostDelivery.objects.create(post=post, user=user)
+                post_email(post=post, user=user).send()
+        except IntegrityError:
+            continue  # sent by an earlier attempt
+        sent += 1
+    return sent
+
+
+def digest_posts(*, since, until) -> list[Post]:
+    """Visible posts and replies made in (since, until], threads first."""
+    return list(
+        Post.objects.filter(created_at__gt=since, created_at__lte=until, hidden_at__isnull=True)
+        .exclude(parent__hidden_at__isnull=False)
+        .select_related("author__profile", "parent")
+        .order_by("created_at", "pk")
+    )
+
+
+def digests_send(*, now=None) -> int:
+    """Send each daily or weekly digest that is due; returns how many were sent.
+
+    Due is computed from the database (`digest_covered_until`), so a missed run sends late
+    rather than never, and a rerun sends nothing twice: each subscription is locked, its
+    digest sent and its cover moved in one transaction.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for delivery, period in DIGEST_PERIODS.items():
+        due = Subscription.objects.filter(
+            delivery=delivery, digest_covered_until__lte=now - period, user__is_active=True
+        ).values_list("pk", flat=True)
+        for pk in list(due):
+            with transaction.atomic():
+                subscription = (
+                    Subscription.objects.select_for_update(skip_locked=True)
+                    .select_related("user")
+                    .filter(pk=pk, digest_covered_until__lte=now - period)
+                    .first()
+                )
+                if subscription is None:
+                    continue
+                posts = digest_posts(since=subscription.digest_covered_until, until=now)
+                if posts:
+                    digest_email(subscription=subscription, posts=posts).send()
+                    sent += 1
+                subscription.digest_covered_until = now
+                subscription.save(update_fields=["digest_covered_until"])
+    return sent
+
+
+def digest_email(*, subscription: Subscription, posts: list[Post]) -> EmailMessage:
+    user = subscription.user
+    label = subscription.get_delivery_display().lower()
+    body = render_to_string(
+        "directory/emails/digest.txt",
+        {
+            "label": label,
+            "items": [
+                {
+                    "post": p,
+                    "author": author_name(p.author),
+                    "url": society_url(f"/directory/posts/{p.thread.pk}/"),
+                }
+                for p in posts
+            ],
+            "settings_url": society_url("/directory/settings/"),
+        },
+    )
+    count = len(posts)
+    subject = f"[{settings.SOCIETY_NAME} directory] Your {label}: {count} new post" + (
+        "s" if count != 1 else ""
+    )
+    headers = {
+        **_list_headers(user=user),
+        "Message-ID": make_msgid("digest", domain=settings.DIRECTORY_LIST_ID),
+    }
+    return EmailMessage(subject, body, to=[user.email], headers=headers)
+
+
+# --- Moderation (society admins) ----------------------------------------------------------------
+
+
+def _moderate(*, by: User, reason: str, action: str, post=None, member=None) -> None:
+    if not by.is_society_admin:
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give a reason: it is recorded."))
+    ModerationEvent.objects.create(action=action, post=post, member=member, reason=reason, by=by)
+
+
+@transaction.atomic
+def post_moderate(*, post: Post, by: User, action: str, reason: str) -> Post:
+    """Hide or show a post, lock or unlock a thread, with the reason recorded."""
+    fields = {
+        ModerationEvent.Action.HIDE: ("hidden_at", timezone.now()),
+        ModerationEvent.Action.UNHIDE: ("hidden_at", None),
+        ModerationEvent.Action.LOCK: ("locked_at", timezone.now()),
+        ModerationEvent.Action.UNLOCK: ("locked_at", None),
+    }
+    if action not in fields:
+        raise ValidationError(_("Unknown moderation action."))
+    _moderate(by=by, reason=reason, action=action, post=post)
+    name, value = fields[action]
+    setattr(post, name, value)
+    post.save(update_fields=[name])
+    return post
+
+
+@transaction.atomic
+def member_ban_set(*, member: User, by: User, banned: bool, reason: str) -> None:
+    """Stop `member` posting (or let them again), with the reason recorded."""
+    action = ModerationEvent.Action.BAN if banned else ModerationEvent.Action.UNBAN
+    _moderate(by=by, reason=reason, action=action, member=member)
+    if banned:
+        if not posting_banned(user=member):
+            PostingBan.objects.create(user=member, by=by, reason=reason.strip())
+    else:
+        PostingBan.objects.filter(user=member, lifted_at__isnull=True).update(
+            lifted_at=timezone.now()
+        )
+
+
+# --- Join requests ------------------------------------------------------------------------------
+
+
+def group_point_persons(*, group: PeerGroup) -> list[User]:
+    """The point-persons of `group` (read in its own schema)."""
+    from groups.models import Membership
+
+    with tenant_context(group):
+        ids = list(
+            Membership.objects.filter(
+                is_active=True, role=Membership.Role.POINT_PERSON
+            ).values_list("user_id", flat=True)
+        )
+    return list(User.objects.filter(pk__in=ids, is_active=True))
+
+
+def group_is_open(group: PeerGroup) -> bool:
+    return (
+        group.status == PeerGroup.Status.READY
+        and group.lifecycle == PeerGroup.Lifecycle.ACTIVE
+        and group.open_seats > 0
+    )
+
+
+@transaction.atomic
+def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRequest:
+    """Ask to join `group`; its point-persons are told by e-mail (the message, not the profile).
+
+    Raises ValidationError if the group has no open seat, the member is in it already, or a
+    request is already waiting.
+    """
+    message = message.strip()
+    if not group_is_open(group):
+        raise ValidationError(_("This group has no open seat at the moment."))
+    if MembershipIndex.objects.filter(user=user, group=group).exists():
+        raise ValidationError(_("You are already in this group."))
+    if not message:
+        raise ValidationError(_("Say a few words about yourself and what you hope for."))
+    if JoinRequest.objects.filter(user=user, group=group, status="pending").exists():
+        raise ValidationError(_("Your request is already with the group."))
+    request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
+    recipients = [u.email for u in group_point_persons(group=group)]
+    if recipients:
+        body = render_to_string(
+            "directory/emails/join_request.txt",
+            {
+                "request": request,
+                "name": author_name(user),
+                "url": group_url(group.slug, "/join-requests/"),
+            },
+        )
+        transaction.on_commit(
+            lambda: EmailMessage(
+                _("%(name)s asks to join %(group)s") % {"name": author_name(user), "group": group},
+                body,
+                to=recipients,
+            ).send()
+        )
+    return request
+
+
+@transaction.atomic
+def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> JoinRequest:
+    """The point-person's answer. Accepting invites the member (and takes a seat); declining
+    tells them kindly. Call inside the group's schema; the caller checks the role.
+
+    Raises ValidationError if the request was already answered or no seat is left.
+    """
+    from groups.services import invitation_create, invitation_email_send
+
+    request = JoinRequest.objects.select_for_update().get(pk=request.pk)
+    group = PeerGroup.objects.select_for_update().get(pk=request.group_id)
+    if request.status != JoinRequest.Status.PENDING:
+        raise ValidationError(_("This request was already answered."))
+    request.decided_at, request.decided_by = timezone.now(), by
+    if accept:
+        if group.open_seats < 1:
+            raise ValidationError(_("The group has no open seat left: open one first."))
+        invitation, token = invitation_create(email=request.user.email, role="member", actor=by)
+        group.open_seats -= 1
+        group.save(update_fields=["open_seats"])
+        request.status = JoinRequest.Status.ACCEPTED
+        transaction.on_commit(lambda: invitation_email_send(invitation=invitation, token=token))
+    else:
+        request.status = JoinRequest.Status.DECLINED
+        body = render_to_string("directory/emails/join_declined.txt", {"group": group})
+        to = [request.user.email]
+        transaction.on_commit(
+            lambda: EmailMessage(
+                _("About your request to join %(group)s") % {"group": group}, body, to=to
+            ).send()
+        )
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    return request
