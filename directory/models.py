@@ -68,10 +68,12 @@ class Profile(models.Model):
     department = models.CharField(max_length=200, blank=True)
     career_stage = models.CharField(max_length=12, choices=CareerStage.choices, blank=True)
     specialty = models.CharField(max_length=200, blank=True)
-    methods = ArrayField(models.CharField(max_length=16, choices=Method.choices), default=list)
+    methods = ArrayField(
+        models.CharField(max_length=16, choices=Method.choices), default=list, blank=True
+    )
     interests = models.TextField(blank=True)
     goals_sought = ArrayField(
-        models.CharField(max_length=16, choices=GoalSought.choices), default=list
+        models.CharField(max_length=16, choices=GoalSought.choices), default=list, blank=True
     )
     looking_for_group = models.BooleanField(_("looking for a group"), default=False)
     hidden = models.BooleanField(_("hide my profile from the directory"), default=False)

@@ -353,7 +353,7 @@ def digests_send(*, now=None) -> int:
 
 def digest_email(*, subscription: Subscription, posts: list[Post]) -> EmailMessage:
     user = subscription.user
-    label = subscription.get_delivery_display().lower()
+    label = _("weekly digest") if subscription.delivery == "weekly" else _("daily digest")
     body = render_to_string(
         "directory/emails/digest.txt",
         {

@@ -65,7 +65,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create(user=request.user)
-    form = ProfileForm(request.POST or None, instance=profile)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=profile)
     if request.method == "POST":
         if form.is_valid():
             services.profile_save(user=request.user, **form.cleaned_data)
@@ -103,7 +103,7 @@ def suggestions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_list(request: HttpRequest) -> HttpResponse:
-    form = PostForm(request.POST or None)
+    form = PostForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             post = services.post_create(author=request.user, **form.cleaned_data)
@@ -139,7 +139,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if found is None:
         raise Http404
     thread, replies = found
-    form = ReplyForm(request.POST or None)
+    form = ReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.reply_create(
@@ -215,7 +215,10 @@ def moderation(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delivery_settings(request: HttpRequest) -> HttpResponse:
     subscription = services.subscription_get(user=request.user)
-    form = DeliveryForm(request.POST or None, initial={"delivery": subscription.delivery})
+    form = DeliveryForm(
+        request.POST if request.method == "POST" else None,
+        initial={"delivery": subscription.delivery},
+    )
     if request.method == "POST" and form.is_valid():
         services.subscription_set(user=request.user, delivery=form.cleaned_data["delivery"])
         messages.success(request, _("Saved."))
@@ -264,7 +267,7 @@ def join_request(request: HttpRequest, slug: str) -> HttpResponse:
     group = get_object_or_404(PeerGroup, slug=slug)
     if not services.group_is_open(group):
         raise Http404
-    form = JoinRequestForm(request.POST or None)
+    form = JoinRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.join_request_create(

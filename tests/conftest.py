@@ -7,6 +7,7 @@ gunicorn, the browser, `make run`) use `committed`, which writes for real and cl
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -297,12 +298,37 @@ def worker_argv(queue: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def worker_outbox(tmp_path_factory) -> Path:
-    """Where the session's worker writes the e-mails it sends (one file per message)."""
+    """Where the session's SMTP server keeps the e-mails it receives (one file per message)."""
     return tmp_path_factory.mktemp("worker-mail")
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(world, tmp_path_factory, worker_outbox) -> Iterator[str]:
+def smtp_server(worker_outbox) -> Iterator[tuple[str, int]]:
+    """A real SMTP server (aiosmtpd) on loopback for the session's worker; every message it
+    receives is written to `worker_outbox` as it came over the wire."""
+    from aiosmtpd.controller import Controller
+
+    counter = itertools.count()
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):
+            name = f"{time.time_ns()}-{next(counter)}.eml"
+            (worker_outbox / name).write_bytes(envelope.original_content or envelope.content)
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield "127.0.0.1", port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(world, tmp_path_factory, smtp_server) -> Iterator[str]:
     """One real Celery worker for the session, on a queue of its own; yields the queue name."""
     from config.celery import app
 
@@ -315,8 +341,9 @@ def celery_worker_process(world, tmp_path_factory, worker_outbox) -> Iterator[st
             log,
             lambda: "ready." in log.read_text(),
             "the Celery worker",
-            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-            EMAIL_FILE_PATH=str(worker_outbox),
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST=smtp_server[0],
+            EMAIL_PORT=str(smtp_server[1]),
         ):
             yield queue
     finally:

@@ -1,0 +1,133 @@
+"""The listserv by e-mail, end to end: a real Celery worker sends through a real SMTP server on
+loopback; the one-click unsubscribe is POSTed to gunicorn without a session (RFC 8058)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import http.client
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from directory import services
+from directory.models import JoinRequest, ModerationEvent, Post, Profile, Subscription
+from directory.tasks import digests_send
+from tests.conftest import wait_for
+from tests.society.factories import UserFactory
+
+HIDDEN = "CANARY-identity-5e1f"
+
+
+def forget_users(*users) -> None:
+    """Remove committed test users and their directory rows (a User's ORM delete would look
+    for group tables that only group schemas have)."""
+    ids = [u.pk for u in users]
+    ModerationEvent.objects.filter(member_id__in=ids).delete()
+    JoinRequest.objects.filter(user_id__in=ids).delete()
+    Profile.objects.filter(user_id__in=ids).delete()
+    Subscription.objects.filter(user_id__in=ids).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM society_user WHERE id = ANY(%s)", [ids])
+
+
+def _mail(folder: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.iterdir())
+    ]
+
+
+def one_click(url: str) -> int:
+    """POST as a mail program does for RFC 8058: no cookies, no CSRF token. `*.localhost` is
+    not in this machine's resolver, so connect to loopback and send the Host header."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+    conn.request(
+        "POST",
+        parts.path,
+        body="List-Unsubscribe=One-Click",
+        headers={"Host": parts.netloc, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def _to(folder: Path, address: str, subject_part: str) -> list[email.message.EmailMessage]:
+    return [m for m in _mail(folder) if m["To"] == address and subject_part in m["Subject"]]
+
+
+def test_posts_and_digests_go_out_with_list_headers_and_unsubscribe_in_one_click(
+    committed, world, celery_worker_process, smtp_server, worker_outbox, web_server
+):
+    author = UserFactory(email="poster@lakeside.edu", full_name="Pat Poster")
+    daily = UserFactory(email="daily@northfield.edu", full_name="Dana Daily")
+    each = UserFactory(email="each@southport.edu", full_name="Eve Each")
+    posts = []
+    try:
+        services.profile_save(
+            user=author, name="Pat Poster", gender=HIDDEN, gender_visibility="suggestions"
+        )
+        for user, mode in ((daily, "daily"), (each, "each")):
+            services.profile_get_or_create(user=user)
+            services.subscription_set(user=user, delivery=mode)
+        # Dana's last digest covered everything up to two days ago.
+        Subscription.objects.filter(user=daily).update(
+            digest_covered_until=timezone.now() - timedelta(days=2)
+        )
+        posts.append(
+            services.post_create(
+                author=author,
+                kind="seeking",
+                title="Seeking peers in health services research",
+                body="Two more assistant professors for a K-award group?",
+            )
+        )
+        with transaction.atomic():  # hidden before its delivery task is sent
+            hidden = services.post_create(
+                author=author, kind="question", title="Spam", body="Buy now"
+            )
+            posts.append(hidden)
+            services.post_moderate(post=hidden, by=world.sam, action="hide", reason="Spam")
+
+        # Every post, as it is posted: Eve gets it by the worker, with a reply address.
+        (post_mail,) = wait_for(
+            lambda: _to(worker_outbox, each.email, "Seeking peers in health"), 60, "post e-mail"
+        )
+        assert post_mail["List-Id"].endswith("<directory.horizontal.localhost>")
+        assert post_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert services.reply_target(post_mail["Reply-To"]) == (posts[0].pk, each.pk)
+        assert "Two more assistant professors" in post_mail.get_content()
+
+        # The daily digest: beat's task, run by the worker.
+        digests_send.delay()
+        (digest,) = wait_for(
+            lambda: _to(worker_outbox, daily.email, "daily digest"), 60, "the digest"
+        )
+        text = digest.get_content()
+        assert "Seeking peers in health services research" in text and "Pat Poster" in text
+        assert "Buy now" not in text  # hidden by a moderator
+        assert digest["List-Id"] == post_mail["List-Id"]
+        assert Subscription.objects.get(user=daily).digest_covered_until > timezone.now() - (
+            timedelta(minutes=5)
+        )
+        # A second run sends nothing twice (the cover moved in the same transaction).
+        assert services.digests_send() == 0
+        assert len(_to(worker_outbox, daily.email, "daily digest")) == 1
+        assert not _to(worker_outbox, each.email, "Spam")
+        for message in _mail(worker_outbox):
+            assert HIDDEN not in message.as_string()
+
+        # One click in the mail program: a POST without cookies or CSRF token.
+        url = digest["List-Unsubscribe"].strip().strip("<>")
+        assert url.startswith(web_server + "/directory/unsubscribe/")
+        assert one_click(url) == 200
+        assert Subscription.objects.get(user=daily).delivery == "none"
+        assert one_click(url[:-4] + "000/") == 404  # a forged token unsubscribes nobody
+    finally:
+        Post.objects.filter(pk__in=[p.pk for p in posts]).delete()
+        forget_users(author, daily, each)
