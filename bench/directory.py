@@ -263,11 +263,10 @@ def zipf_weights(n: int, s: float = 0.7, shift: int = 8) -> list[float]:
 
 
 def build(n_profiles: int, rng: random.Random) -> dict:
-    """Institutions, users and profiles (search vectors included); returns facts for searches."""
+    """Institutions, users and profiles with their search vectors; returns facts for searches."""
     from django.db.models import Count
 
     from directory.models import IDENTITY_FIELDS, CareerStage, GoalSought, Method, Profile
-    from directory.services import _searchable_text, profile_search_vector
     from society.models import Institution, User
 
     names = [pattern.format(place) for pattern in INSTITUTION_PATTERNS for place in PLACES]
@@ -333,10 +332,8 @@ def build(n_profiles: int, rng: random.Random) -> dict:
         User.objects.bulk_create(users)
         for profile in profiles:
             profile.user = profile.user  # now with its primary key
-            # The same expression profile_save writes, from the same text, computed by
-            # PostgreSQL in the INSERT itself (no second pass over the table).
-            profile.search = profile_search_vector(*_searchable_text(profile))
-        Profile.objects.bulk_create(profiles, batch_size=1000)
+        Profile.objects.bulk_create(profiles)
+    search_fill()
     assert set(IDENTITY_FIELDS) == set(IDENTITY_VALUES)
     biggest = (
         User.objects.filter(institution__isnull=False)
@@ -345,6 +342,51 @@ def build(n_profiles: int, rng: random.Random) -> dict:
         .order_by("-n", "institution")
     )
     return {"names": full_names, "institutions": list(biggest[:3])}
+
+
+def search_fill() -> None:
+    """Every profile's `search`, in one UPDATE: the tsvector directory.services.profile_save
+    writes (profile_search_vector of _searchable_text), built from the same text in SQL."""
+    from django.db import connection
+
+    from directory.models import IDENTITY_FIELDS, GoalSought, Method, Profile, Visibility
+    from society.models import Institution, User
+
+    def labelled(column: str) -> str:
+        # "code Label" for each known choice, in stored order, space-separated; NULL if none.
+        return (
+            f"(SELECT string_agg(x.code || ' ' || c.label, ' ' ORDER BY x.n)"
+            f" FROM unnest(p.{column}) WITH ORDINALITY AS x(code, n)"
+            f" JOIN unnest(%s::text[], %s::text[]) AS c(code, label) ON c.code = x.code)"
+        )
+
+    shown = ", ".join(
+        f"CASE WHEN p.{name} <> '' AND p.{name}_visibility = %s THEN p.{name} END"
+        for name in IDENTITY_FIELDS
+    )
+    sql = f"""
+        UPDATE {Profile._meta.db_table} AS p SET search =
+               setweight(to_tsvector('simple'::regconfig, t.names), 'A')
+            || setweight(to_tsvector('english'::regconfig, t.prose), 'B')
+            || setweight(to_tsvector('simple'::regconfig, t.prose), 'C')
+            || setweight(to_tsvector('simple'::regconfig, t.codes), 'D')
+        FROM (
+            SELECT p.id,
+                   concat_ws(' ', p.name, p.pronouns, {shown}) AS names,
+                   concat_ws(' ', p.department, p.specialty, p.interests, coalesce(i.name, ''),
+                             {labelled("methods")}, {labelled("goals_sought")}) AS prose,
+                   concat_ws(' ', p.career_stage, u.time_zone) AS codes
+            FROM {Profile._meta.db_table} AS p
+            JOIN {User._meta.db_table} AS u ON u.id = p.user_id
+            LEFT JOIN {Institution._meta.db_table} AS i ON i.id = u.institution_id
+        ) AS t
+        WHERE t.id = p.id
+    """
+    params = [Visibility.MEMBERS.value] * len(IDENTITY_FIELDS)
+    for choices in (Method, GoalSought):
+        params += [list(choices.values), [str(label) for label in choices.labels]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def verify(rng: random.Random) -> int:

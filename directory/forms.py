@@ -39,6 +39,11 @@ class ProfileForm(forms.ModelForm):
             *[f for name in IDENTITY_FIELDS for f in (name, f"{name}_visibility")],
         ]
         widgets = {"interests": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            **IDENTITY_FIELDS,
+            **{f"{name}_visibility": _("%(field)s: who sees it") % {"field": label}
+               for name, label in IDENTITY_FIELDS.items()},
+        }  # fmt: skip
         help_texts = {
             "hidden": _("Nobody else finds you by searching, browsing or in suggestions."),
             "interests": _("Topics, populations, questions: in your own words."),

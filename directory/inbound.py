@@ -433,7 +433,7 @@ def verified_addresses(user: User) -> set[str]:
     addresses = {user.email.lower()}
     addresses |= {
         a.lower()
-        for a in EmailAddress.objects.filter(user=user, verified__in=[True, False]).values_list(
+        for a in EmailAddress.objects.filter(user=user, verified=True).values_list(
             "email", flat=True
         )
     }
@@ -464,7 +464,5 @@ def _refuse(message: Message, user: User, thread: Post | None, reason: str) -> I
     message_id = _header(message, "Message-ID")
     if MESSAGE_ID.match(message_id):
         headers["In-Reply-To"] = headers["References"] = message_id
-    EmailMessage(
-        _("Your reply was not posted"), body, to=[user.email], headers=headers
-    ).send()
+    EmailMessage(_("Your reply was not posted"), body, to=[user.email], headers=headers).send()
     return InboundResult(REFUSED, reason=reason)

@@ -146,9 +146,19 @@ def subscription_set(*, user: User, delivery: str) -> Subscription:
     return subscription
 
 
-def _token_mac(purpose: str, *parts: int) -> str:
+def _token_mac(purpose: str, *parts: int, secret: str | None = None) -> str:
     value = ".".join(str(p) for p in parts)
-    return salted_hmac(f"directory.{purpose}", value, algorithm="sha256").hexdigest()[:24]
+    mac = salted_hmac(f"directory.{purpose}", value, secret=secret, algorithm="sha256")
+    return mac.hexdigest()[:24]
+
+
+def _token_valid(mac: str, purpose: str, *parts: int) -> bool:
+    """Whether `mac` was made by us with the current SECRET_KEY or a fallback one, so links
+    in e-mails already sent keep working while the key is rotated."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(
+        hmac.compare_digest(mac.lower(), _token_mac(purpose, *parts, secret=key)) for key in secrets
+    )
 
 
 def unsubscribe_token(*, user: User) -> str:
@@ -159,7 +169,7 @@ def unsubscribe_token(*, user: User) -> str:
 def unsubscribe_token_user(*, token: str) -> User | None:
     """The member an unsubscribe token names, or None if the token is not ours."""
     user_id, _dash, mac = token.partition("-")
-    if not user_id.isdigit() or not hmac.compare_digest(mac, _token_mac("unsubscribe", user_id)):
+    if not user_id.isdigit() or not _token_valid(mac, "unsubscribe", user_id):
         return None
     return User.objects.filter(pk=int(user_id)).first()
 
@@ -188,7 +198,7 @@ def reply_target(address: str) -> tuple[int, int] | None:
     if match is None:
         return None
     thread_id, user_id, mac = match.groups()
-    if not hmac.compare_digest(mac.lower(), _token_mac("reply", thread_id, user_id)):
+    if not _token_valid(mac, "reply", thread_id, user_id):
         return None
     return int(thread_id), int(user_id)
 
@@ -200,7 +210,9 @@ def posting_banned(*, user: User) -> bool:
 def _deliver_after_commit(post: Post) -> None:
     from .tasks import post_deliver
 
-    transaction.on_commit(lambda: post_deliver.delay(post.pk))
+    # robust: a broker outage must not fail the request after the post is saved; the hourly
+    # sweep (posts_deliver_recent) sends what was not queued.
+    transaction.on_commit(lambda: post_deliver.delay(post.pk), robust=True)
 
 
 @transaction.atomic
@@ -230,7 +242,7 @@ def reply_create(*, thread: Post, author: User, body: str, source: str = Post.So
     locked thread or an empty reply.
     """
     thread = Post.objects.select_for_update().get(pk=thread.thread.pk)
-    if posting_banned(user=author) or thread.hidden_at is not None:
+    if not author.is_active or posting_banned(user=author) or thread.hidden_at is not None:
         raise PermissionDenied(_("You may not reply to this post."))
     if thread.locked_at is not None:
         raise ValidationError(_("This thread is locked: it takes no more replies."))
@@ -294,9 +306,13 @@ def post_deliver(*, post_id: int) -> int:
     post = Post.objects.select_related("author", "parent").filter(pk=post_id).first()
     if post is None or post.hidden_at is not None or post.thread.hidden_at is not None:
         return 0
-    recipients = User.objects.filter(
-        is_active=True, directory_subscription__delivery=Subscription.Delivery.EACH
-    ).exclude(pk=post.author_id)
+    recipients = (
+        User.objects.filter(
+            is_active=True, directory_subscription__delivery=Subscription.Delivery.EACH
+        )
+        .exclude(pk=post.author_id)
+        .exclude(pk__in=PostDelivery.objects.filter(post=post).values("user_id"))
+    )
     sent = 0
     for user in recipients.iterator():
         try:
@@ -307,6 +323,18 @@ def post_deliver(*, post_id: int) -> int:
             continue  # sent by an earlier attempt
         sent += 1
     return sent
+
+
+def posts_deliver_recent(*, within: timedelta = timedelta(days=2)) -> int:
+    """Send what post_deliver has not sent yet for recent posts (a task lost while the broker
+    was down); already-sent pairs are skipped in the query. Returns how many were sent."""
+    since = timezone.now() - within
+    return sum(
+        post_deliver(post_id=pk)
+        for pk in Post.objects.filter(created_at__gte=since, hidden_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def digest_posts(*, since, until) -> list[Post]:

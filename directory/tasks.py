@@ -12,4 +12,6 @@ def post_deliver(post_id: int) -> int:
 
 @app.task(name="directory.digests_send")
 def digests_send() -> int:
+    """Hourly (beat): first what per-post delivery missed, then the digests that are due."""
+    services.posts_deliver_recent()
     return services.digests_send()

@@ -450,3 +450,29 @@ def test_directory_post_answers_as_the_table_says(db, world, client_for, samples
 
 def test_directory_pages_do_not_exist_on_group_hosts(db, world, client_for):
     assert client_for(world.bob, world.alpha).get("/directory/").status_code == 404
+
+
+def test_links_in_sent_mail_survive_a_secret_key_rotation(db, world, settings):
+    thread = services.post_create(author=world.bob, kind="question", title="Q", body="B")
+    address = services.reply_address(post=thread, user=world.carol)
+    token = services.unsubscribe_token(user=world.carol)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 40, [old]
+    assert services.reply_target(address) == (thread.pk, world.carol.pk)
+    assert services.unsubscribe_token_user(token=token) == world.carol
+    settings.SECRET_KEY_FALLBACKS = []  # the old key retired: its links stop working
+    assert services.reply_target(address) is None
+    assert services.unsubscribe_token_user(token=token) is None
+
+
+def test_the_hourly_sweep_sends_what_a_lost_task_did_not_once(db, world):
+    services.subscription_set(user=world.carol, delivery="each")
+    services.subscription_set(user=world.alice, delivery="each")
+    # post_create's task never ran (no on_commit in this test: as if the broker was down)
+    thread = services.post_create(author=world.bob, kind="question", title="Lost", body="B")
+    assert services.post_deliver(post_id=thread.pk) == 2
+    mail.outbox.clear()
+    services.subscription_set(user=world.erin, delivery="each")
+    assert services.posts_deliver_recent() == 1  # only Erin had not had it
+    assert [m.to for m in mail.outbox] == [[world.erin.email]]
+    assert services.posts_deliver_recent() == 0

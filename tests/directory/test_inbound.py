@@ -131,6 +131,25 @@ def test_an_html_only_reply_is_posted_as_text_without_the_quote(thread, world):
     assert reply.body == "Yes & gladly, count me in.\n\nI have data from 3 <small> sites."
 
 
+def test_gmails_quote_is_dropped_whatever_language_its_attribution_is_in(thread, world):
+    to = services.reply_address(post=thread, user=world.bob)
+    message = MIMEText(
+        '<div dir="ltr">参加します。</div><br><div class="gmail_quote gmail_quote_container">'
+        '<div dir="ltr" class="gmail_attr">2027年3月3日(月) 10:00 Alice Tester &lt;'
+        "alice@northfield.edu&gt;:<br></div>"
+        '<blockquote class="gmail_quote"><div>Who would like to co-write?</div></blockquote>'
+        "</div>",
+        "html",
+        "utf-8",
+    )
+    message["From"] = world.bob.email
+    message["To"] = to
+
+    assert handle_inbound(message.as_bytes(), recipient=to).status == "posted"
+
+    assert [r.body for r in replies(thread)] == ["参加します。"]
+
+
 def test_an_html_reply_written_below_the_quote_keeps_the_text_after_it(thread, world):
     to = services.reply_address(post=thread, user=world.bob)
     html = (
