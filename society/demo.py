@@ -82,6 +82,35 @@ GROUPS = [
 
 SOCIETY_ADMIN = "admin@horizontal.localhost"
 
+# Directory profiles: career stage, specialty, methods, goals sought, looking for a group.
+PROFILES = {
+    "ada@northfield.edu": ("assistant", "cardiology", ["quantitative"], ["k_award"], False),
+    "ben@lakeside.edu": ("assistant", "hospital medicine", ["qi", "mixed"], ["k_award"], False),
+    "chloe@southport.edu": ("instructor", "pediatrics", ["qualitative"], ["first_r01"], False),
+    "diego@mountainstate.edu": (
+        "associate",
+        "medical education",
+        ["education"],
+        ["leadership"],
+        False,
+    ),
+    "emma@lakeside.edu": (
+        "assistant",
+        "health services research",
+        ["qualitative"],
+        ["k_award", "promotion"],
+        True,
+    ),
+    "farah@southport.edu": (
+        "assistant",
+        "emergency medicine",
+        ["quantitative", "qi"],
+        ["k_award"],
+        True,
+    ),
+}
+SEEKING_POST = "Seeking peers: K award applicants in health services research"
+
 
 def demo_load() -> dict[str, int]:
     """Create or update the demo rows; returns how many of each exist afterwards."""
@@ -112,13 +141,40 @@ def demo_load() -> dict[str, int]:
                 is_society_admin=True,
             )
     for slug, name, members in GROUPS:
-        group = PeerGroup.objects.filter(slug=slug).first() or group_create(name=name, slug=slug)
-        group = group_provision(group=group)
+        existing = PeerGroup.objects.filter(slug=slug).first()
+        group = group_provision(group=existing or group_create(name=name, slug=slug))
+        if existing is None and slug == "educators":  # a seat to ask for in the directory
+            PeerGroup.objects.filter(pk=group.pk).update(open_seats=1)
         with tenant_context(group):
             for email, role in members:
                 membership_add(user=users[email], role=role)
+    _demo_directory(users)
     return {
         "institutions": Institution.objects.count(),
         "users": User.objects.count(),
         "groups": PeerGroup.objects.count(),
     }
+
+
+def _demo_directory(users: dict[str, User]) -> None:
+    """Profiles for everyone and one "seeking peers" post (made once)."""
+    from directory.models import Post
+    from directory.services import post_create, profile_save
+
+    for email, (stage, specialty, methods, goals, looking) in PROFILES.items():
+        profile_save(
+            user=users[email],
+            name=users[email].full_name,
+            career_stage=stage,
+            specialty=specialty,
+            methods=methods,
+            goals_sought=goals,
+            looking_for_group=looking,
+        )
+    if not Post.objects.filter(title=SEEKING_POST).exists():
+        post_create(
+            author=users["emma@lakeside.edu"],
+            kind="seeking",
+            title=SEEKING_POST,
+            body="Two or three assistant professors at other institutions, meeting monthly online.",
+        )

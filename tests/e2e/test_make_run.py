@@ -172,9 +172,11 @@ def test_make_run_starts_everything_on_a_bare_machine_and_ctrl_c_stops_it(tmp_pa
                 "SELECT (SELECT count(*) FROM society_user),"
                 " (SELECT count(*) FROM society_peergroup),"
                 " (SELECT count(*) FROM g_k_club.groups_membership),"
-                " (SELECT count(*) FROM society_institution)"
+                " (SELECT count(*) FROM society_institution),"
+                " (SELECT count(*) FROM directory_profile),"
+                " (SELECT count(*) FROM directory_post)"
             ).fetchone()
-        assert counts == (7, 2, 4, 4), "running twice must not duplicate demo data"
+        assert counts == (7, 2, 4, 4, 6, 1), "running twice must not duplicate demo data"
         assert re.search(r"Demo data: 4 institutions, 7 users, 2 groups", output)
     finally:
         press_ctrl_c(proc, marker, [pg, redis, web])
