@@ -153,6 +153,7 @@ def test_search_pages_and_refuses_bad_input_with_a_message(db, world, client_for
     assert "Next page" in carol.get("/directory/", {"q": "Pager"}).text
     bad = carol.get("/directory/", {"career_stage": "wizard", "page": "-3"})
     assert bad.status_code == 400 and "Select a valid choice" in bad.text
+    assert "Page: Ensure this value is greater than or equal to 1" in bad.text
 
 
 # --- Suggestions --------------------------------------------------------------------------------
