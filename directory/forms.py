@@ -79,9 +79,7 @@ class SearchForm(forms.Form):
     family_structure = forms.CharField(
         label=IDENTITY_FIELDS["family_structure"], required=False, max_length=100
     )
-    page = forms.IntegerField(
-        min_value=1, max_value=500, required=False, widget=forms.HiddenInput
-    )
+    page = forms.IntegerField(min_value=1, max_value=500, required=False, widget=forms.HiddenInput)
 
 
 class PostForm(forms.Form):
