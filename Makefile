@@ -1,5 +1,5 @@
 # The README's commands. Both bootstrap everything they need (see bin/bootstrap).
-.PHONY: run test lint format bench bench-pages
+.PHONY: run test lint format bench bench-pages bench-directory
 
 run:
 	@bash bin/bootstrap run
@@ -18,3 +18,6 @@ bench:
 
 bench-pages:
 	@bash bin/bootstrap bench-pages
+
+bench-directory:
+	@bash bin/bootstrap bench-directory

@@ -3,11 +3,13 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from society.models import Institution
 
 from .models import IDENTITY_FIELDS, CareerStage, GoalSought, Method, Post, Profile, Subscription
+from .services import single_line
 
 ZONES = sorted(available_timezones())
 
@@ -49,6 +51,16 @@ class ProfileForm(forms.ModelForm):
             "interests": _("Topics, populations, questions: in your own words."),
         }
 
+    def clean_name(self) -> str:
+        return _one_line(self.cleaned_data["name"], _("The name"))
+
+
+def _one_line(value: str, what: str) -> str:
+    try:
+        return single_line(value, what)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages) from None
+
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
@@ -89,6 +101,9 @@ class PostForm(forms.Form):
     )
     title = forms.CharField(max_length=200)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+
+    def clean_title(self) -> str:
+        return _one_line(self.cleaned_data["title"], _("A title"))
 
 
 class ReplyForm(forms.Form):

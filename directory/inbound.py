@@ -34,6 +34,7 @@ from email.message import Message
 
 import nh3
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, transaction
@@ -441,11 +442,29 @@ def verified_addresses(user: User) -> set[str]:
 
 
 def _sent_by(message: Message, user: User) -> bool:
-    """Whether the message's From is exactly one address, and one of the member's."""
+    """Whether the message's From is exactly one address, one of the member's, and (when
+    DIRECTORY_INBOUND_AUTHSERV_ID names our mail server) passed DMARC there."""
     senders = _addresses(message, "From")
     if len(senders) != 1 or senders[0].count("@") != 1:
         return False
-    return senders[0].lower() in verified_addresses(user)
+    return senders[0].lower() in verified_addresses(user) and dmarc_passed(message)
+
+
+def dmarc_passed(message: Message) -> bool:
+    """True if our own mail server (its authserv-id in DIRECTORY_INBOUND_AUTHSERV_ID) added an
+    Authentication-Results header (RFC 8601) saying dmarc=pass; always True when the setting
+    is empty (a server that rejects DMARC failures itself). Headers from other servers, which
+    a sender can write, are not believed."""
+    authserv_id = settings.DIRECTORY_INBOUND_AUTHSERV_ID
+    if not authserv_id:
+        return True
+    for value in message.get_all("Authentication-Results") or []:
+        server, _sep, results = str(value).partition(";")
+        if server.strip().split()[0:1] == [authserv_id] and re.search(
+            r"(^|;)\s*dmarc=pass\b", results.replace("\n", " "), re.IGNORECASE
+        ):
+            return True
+    return False
 
 
 MESSAGE_ID = re.compile(r"^<[^<>\s]{1,250}>$")

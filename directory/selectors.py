@@ -120,18 +120,24 @@ def _labels(values: list[str], choices) -> list[str]:
     return [str(names.get(v, v)) for v in values]
 
 
-def _gain(s: Suggestion, institutions: set[int | None], methods: set[str]) -> float:
+def _gain(
+    s: Suggestion, institutions: set[int | None], methods: set[str], backgrounds: set
+) -> float:
     """A candidate's worth to the set chosen so far: less from an institution already in it,
-    more for methods it does not have yet."""
+    more for methods and (where its owner allows suggestions to use them) self-described
+    backgrounds the set does not have yet. The viewer's own identity answers play no part:
+    changing them must not move anyone, or the order would reveal others' answers."""
     value = s.score - (2 if s.profile.user.institution_id in institutions else 0)
-    return value + 0.5 * len(set(s.profile.methods) - methods)
+    value += 0.5 * len(set(s.profile.methods) - methods)
+    return value + 0.25 * len(set(s.profile.identity_for_suggestions().items()) - backgrounds)
 
 
 def peer_suggestions(*, profile: Profile, limit: int = 6) -> list[Suggestion]:
     """Peers for a member looking for a group: sharing goals and career stage, differing in
     institution and methods. Chosen one by one so the set itself is varied (institutions and
-    methods not yet in it count for more). Identity fields count only where both people allow
-    suggestions to use them, and are never named in the explanation."""
+    methods not yet in it count for more). A candidate's identity fields count only where its
+    owner allows suggestions to use them, only to vary the set, and are never named; the
+    viewer's own answers are not used at all."""
     if not profile.goals_sought and not profile.career_stage:
         return []
     pool = (
@@ -144,7 +150,6 @@ def peer_suggestions(*, profile: Profile, limit: int = 6) -> list[Suggestion]:
         .defer("search")
         .order_by("-updated_at")[:400]
     )
-    mine = profile.identity_for_suggestions()
     my_institution = profile.user.institution_id
     scored = []
     for other in pool:
@@ -165,18 +170,20 @@ def peer_suggestions(*, profile: Profile, limit: int = 6) -> list[Suggestion]:
         if new_methods:
             score += min(len(new_methods), 2)
             reasons.append("brings " + ", ".join(_labels(new_methods, Method)).lower())
-        theirs = other.identity_for_suggestions()
-        score += 0.5 * sum(1 for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
         scored.append(Suggestion(other, reasons or ["also looking for a group"], score))
     chosen: list[Suggestion] = []
     institutions: set[int | None] = {my_institution}
     methods: set[str] = set(profile.methods)
+    backgrounds: set[tuple[str, str]] = set()
     while scored and len(chosen) < limit:
-        best = max(scored, key=lambda s: (_gain(s, institutions, methods), -s.profile.pk))
+        best = max(
+            scored, key=lambda s: (_gain(s, institutions, methods, backgrounds), -s.profile.pk)
+        )
         scored.remove(best)
         chosen.append(best)
         institutions.add(best.profile.user.institution_id)
         methods |= set(best.profile.methods)
+        backgrounds |= set(best.profile.identity_for_suggestions().items())
     return chosen
 
 

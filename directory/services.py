@@ -52,6 +52,8 @@ PROFILE_FIELDS = (
     *IDENTITY_FIELDS,
     *(f"{name}_visibility" for name in IDENTITY_FIELDS),
 )
+# A declined member may ask the same group again after this long.
+JOIN_AGAIN_AFTER = timedelta(days=30)
 DIGEST_PERIODS = {
     Subscription.Delivery.DAILY: timedelta(days=1),
     Subscription.Delivery.WEEKLY: timedelta(days=7),
@@ -61,13 +63,22 @@ DIGEST_PERIODS = {
 # --- Profiles ----------------------------------------------------------------------------------
 
 
-def profile_get_or_create(*, user: User) -> Profile:
-    """The member's profile, made on first use from their account (and their subscription to
-    the weekly digest, which they can change)."""
-    profile = Profile.objects.filter(user=user).first()
-    if profile is None:
-        profile = profile_save(user=user, name=user.display_name)
-    return profile
+def profile_get(*, user: User) -> Profile | None:
+    return Profile.objects.filter(user=user).first()
+
+
+def profile_draft(*, user: User) -> Profile:
+    """The member's profile, or an unsaved one filled from their account: opening a page never
+    puts anyone in the directory; only saving the profile form does."""
+    return profile_get(user=user) or Profile(user=user, name=user.display_name)
+
+
+def single_line(value: str, what: str) -> str:
+    """`value` stripped; ValidationError if it spans lines (it goes into e-mail headers)."""
+    value = (value or "").strip()
+    if "\r" in value or "\n" in value:
+        raise ValidationError(_("%(what)s must fit on one line.") % {"what": what})
+    return value
 
 
 def _searchable_text(profile: Profile) -> tuple[str, str, str]:
@@ -110,7 +121,7 @@ def profile_save(*, user: User, **fields: object) -> Profile:
         if name not in PROFILE_FIELDS:
             raise ValueError(f"not a profile field: {name}")
         setattr(profile, name, value)
-    profile.name = (profile.name or "").strip()
+    profile.name = single_line(profile.name, _("The name"))
     profile.methods = sorted(set(profile.methods))
     profile.goals_sought = sorted(set(profile.goals_sought))
     profile.updated_at = timezone.now()
@@ -166,11 +177,15 @@ def unsubscribe_token(*, user: User) -> str:
     return f"{user.pk}-{_token_mac('unsubscribe', user.pk)}"
 
 
+TOKEN = re.compile(r"([0-9]{1,18})-([0-9a-f]{24})")
+
+
 def unsubscribe_token_user(*, token: str) -> User | None:
     """The member an unsubscribe token names, or None if the token is not ours."""
-    user_id, _dash, mac = token.partition("-")
-    if not user_id.isdigit() or not _token_valid(mac, "unsubscribe", user_id):
+    match = TOKEN.fullmatch(token)
+    if match is None or not _token_valid(match[2], "unsubscribe", match[1]):
         return None
+    user_id = match[1]
     return User.objects.filter(pk=int(user_id)).first()
 
 
@@ -225,7 +240,7 @@ def post_create(*, author: User, kind: str, title: str, body: str) -> Post:
         raise PermissionDenied(_("You may not post to the directory at the moment."))
     if kind not in Post.Kind.values or kind == Post.Kind.REPLY:
         raise ValidationError(_("Choose what kind of post this is."))
-    post = Post(author=author, kind=kind, title=title.strip(), body=body.strip())
+    post = Post(author=author, kind=kind, title=single_line(title, _("A title")), body=body.strip())
     if not post.title or not post.body:
         raise ValidationError(_("A post needs a title and some text."))
     post.full_clean()
@@ -321,6 +336,11 @@ def post_deliver(*, post_id: int) -> int:
                 post_email(post=post, user=user).send()
         except IntegrityError:
             continue  # sent by an earlier attempt
+        except Exception as exc:  # e.g. an address the mail server refuses: the rest still go
+            logger.error(
+                "directory: post %s to one member failed (%s)", post.pk, type(exc).__name__
+            )
+            continue
         sent += 1
     return sent
 
@@ -329,12 +349,17 @@ def posts_deliver_recent(*, within: timedelta = timedelta(days=2)) -> int:
     """Send what post_deliver has not sent yet for recent posts (a task lost while the broker
     was down); already-sent pairs are skipped in the query. Returns how many were sent."""
     since = timezone.now() - within
-    return sum(
-        post_deliver(post_id=pk)
-        for pk in Post.objects.filter(created_at__gte=since, hidden_at__isnull=True)
+    sent = 0
+    for pk in (
+        Post.objects.filter(created_at__gte=since, hidden_at__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)
-    )
+    ):
+        try:
+            sent += post_deliver(post_id=pk)
+        except Exception as exc:  # one bad post or address must not stop the others
+            logger.error("directory: delivering post %s failed (%s)", pk, type(exc).__name__)
+    return sent
 
 
 def digest_posts(*, since, until) -> list[Post]:
@@ -361,22 +386,30 @@ def digests_send(*, now=None) -> int:
             delivery=delivery, digest_covered_until__lte=now - period, user__is_active=True
         ).values_list("pk", flat=True)
         for pk in list(due):
-            with transaction.atomic():
-                subscription = (
-                    Subscription.objects.select_for_update(skip_locked=True)
-                    .select_related("user")
-                    .filter(pk=pk, digest_covered_until__lte=now - period)
-                    .first()
-                )
-                if subscription is None:
-                    continue
-                posts = digest_posts(since=subscription.digest_covered_until, until=now)
-                if posts:
-                    digest_email(subscription=subscription, posts=posts).send()
-                    sent += 1
-                subscription.digest_covered_until = now
-                subscription.save(update_fields=["digest_covered_until"])
+            try:
+                sent += _digest_send_one(pk=pk, period=period, now=now)
+            except Exception as exc:  # one failing digest must not stop the others
+                logger.error("directory: digest %s failed (%s)", pk, type(exc).__name__)
     return sent
+
+
+def _digest_send_one(*, pk: int, period: timedelta, now) -> int:
+    """Send subscription `pk`'s digest if still due; 1 if an e-mail went out."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(skip_locked=True)
+            .select_related("user")
+            .filter(pk=pk, digest_covered_until__lte=now - period)
+            .first()
+        )
+        if subscription is None:
+            return 0
+        posts = digest_posts(since=subscription.digest_covered_until, until=now)
+        if posts:
+            digest_email(subscription=subscription, posts=posts).send()
+        subscription.digest_covered_until = now
+        subscription.save(update_fields=["digest_covered_until"])
+    return 1 if posts else 0
 
 
 def digest_email(*, subscription: Subscription, posts: list[Post]) -> EmailMessage:
@@ -431,6 +464,8 @@ def post_moderate(*, post: Post, by: User, action: str, reason: str) -> Post:
     }
     if action not in fields:
         raise ValidationError(_("Unknown moderation action."))
+    if post.parent_id and action in (ModerationEvent.Action.LOCK, ModerationEvent.Action.UNLOCK):
+        raise ValidationError(_("Lock the thread, not one reply."))
     _moderate(by=by, reason=reason, action=action, post=post)
     name, value = fields[action]
     setattr(post, name, value)
@@ -492,7 +527,18 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
         raise ValidationError(_("Say a few words about yourself and what you hope for."))
     if JoinRequest.objects.filter(user=user, group=group, status="pending").exists():
         raise ValidationError(_("Your request is already with the group."))
-    request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
+    if JoinRequest.objects.filter(
+        user=user,
+        group=group,
+        status=JoinRequest.Status.DECLINED,
+        decided_at__gte=timezone.now() - JOIN_AGAIN_AFTER,
+    ).exists():
+        raise ValidationError(_("The group answered your request recently."))
+    try:
+        with transaction.atomic():
+            request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
+    except IntegrityError:  # a pending one from a simultaneous double submit
+        raise ValidationError(_("Your request is already with the group.")) from None
     recipients = [u.email for u in group_point_persons(group=group)]
     if recipients:
         body = render_to_string(
@@ -508,7 +554,8 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
                 _("%(name)s asks to join %(group)s") % {"name": author_name(user), "group": group},
                 body,
                 to=recipients,
-            ).send()
+            ).send(),
+            robust=True,
         )
     return request
 
@@ -528,13 +575,17 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
         raise ValidationError(_("This request was already answered."))
     request.decided_at, request.decided_by = timezone.now(), by
     if accept:
-        if group.open_seats < 1:
+        if not group_is_open(group):
             raise ValidationError(_("The group has no open seat left: open one first."))
+        if not request.user.is_active:
+            raise ValidationError(_("This member's account is closed."))
         invitation, token = invitation_create(email=request.user.email, role="member", actor=by)
         group.open_seats -= 1
         group.save(update_fields=["open_seats"])
         request.status = JoinRequest.Status.ACCEPTED
-        transaction.on_commit(lambda: invitation_email_send(invitation=invitation, token=token))
+        transaction.on_commit(
+            lambda: invitation_email_send(invitation=invitation, token=token), robust=True
+        )
     else:
         request.status = JoinRequest.Status.DECLINED
         body = render_to_string("directory/emails/join_declined.txt", {"group": group})
@@ -542,7 +593,8 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
         transaction.on_commit(
             lambda: EmailMessage(
                 _("About your request to join %(group)s") % {"group": group}, body, to=to
-            ).send()
+            ).send(),
+            robust=True,
         )
     request.save(update_fields=["status", "decided_at", "decided_by"])
     return request

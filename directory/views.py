@@ -64,13 +64,17 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    profile = services.profile_get_or_create(user=request.user)
+    profile = services.profile_draft(user=request.user)
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=profile)
-    if request.method == "POST":
-        if form.is_valid():
+    if request.method == "POST" and form.is_valid():
+        try:
             services.profile_save(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
             messages.success(request, _("Your profile is saved."))
             return redirect("directory:profile-edit")
+    if profile.pk:
         profile.refresh_from_db()
     return render(
         request,
@@ -92,9 +96,14 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def suggestions(request: HttpRequest) -> HttpResponse:
-    profile = services.profile_get_or_create(user=request.user)
-    found = selectors.peer_suggestions(profile=profile) if profile.looking_for_group else []
-    return render(request, "directory/suggestions.html", {"profile": profile, "suggestions": found})
+    profile = services.profile_get(user=request.user)
+    looking = profile is not None and profile.looking_for_group
+    found = selectors.peer_suggestions(profile=profile) if looking else []
+    return render(
+        request,
+        "directory/suggestions.html",
+        {"profile": profile, "looking": looking, "suggestions": found},
+    )
 
 
 # --- Posts ---------------------------------------------------------------------------------------
@@ -204,7 +213,7 @@ def member_ban(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def moderation(request: HttpRequest) -> HttpResponse:
     access_society_management(request.user)
-    events = ModerationEvent.objects.select_related("post", "member", "by")[:100]
+    events = ModerationEvent.objects.select_related("post__parent", "member", "by")[:100]
     return render(request, "directory/moderation.html", {"events": events})
 
 

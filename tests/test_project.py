@@ -99,3 +99,27 @@ def test_pages_bench_prints_its_closing_line():
         r"pages: dashboard p50 \d+ ms, meeting p50 \d+ ms, minimal p50 \d+ ms, worst ratio \d+\.\d",
         last,
     )
+
+
+def test_directory_bench_prints_its_closing_line():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/directory.py",
+            "--profiles",
+            "2000",
+            "--rounds",
+            "2",
+            "--database",
+            f"dirbench_{os.getpid()}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"directory: p50 \d+\.\d ms, p95 \d+\.\d ms, icontains p95 \d+ ms, ratio \d+\.\d", last
+    )

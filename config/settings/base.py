@@ -31,6 +31,9 @@ SOCIETY_NAME = env("HORIZONTAL_SOCIETY_NAME", default="Horizontal Society")
 DIRECTORY_LIST_ID = env("HORIZONTAL_LIST_ID", default=f"directory.{HORIZONTAL_BASE_HOST}")
 DIRECTORY_REPLY_PREFIX = env("HORIZONTAL_REPLY_PREFIX", default="reply")
 DIRECTORY_REPLY_DOMAIN = env("HORIZONTAL_REPLY_DOMAIN", default=HORIZONTAL_BASE_HOST)
+# The authserv-id our mail server writes in Authentication-Results; when set, a reply by
+# e-mail is posted only if that server found dmarc=pass (a forged From posts nothing).
+DIRECTORY_INBOUND_AUTHSERV_ID = env("HORIZONTAL_INBOUND_AUTHSERV_ID", default="")
 
 ALLOWED_HOSTS = [HORIZONTAL_BASE_HOST, f".{HORIZONTAL_BASE_HOST}"]
 # Every form posts to its own host (sign-out from a group goes through the base host's page).
@@ -288,5 +291,8 @@ LOGGING = {
     "loggers": {
         # Query logging would write confidential text to the log.
         "django.db.backends": {"level": "WARNING", "propagate": True},
+        # runserver's access log has a handler of its own in Django's defaults: send it
+        # through ours, which redacts tokens in paths.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
 from directory import services
-from directory.models import IDENTITY_FIELDS, JoinRequest, ModerationEvent, Post, Subscription
+from directory.models import (
+    IDENTITY_FIELDS,
+    JoinRequest,
+    ModerationEvent,
+    Post,
+    Profile,
+    Subscription,
+)
 from directory.selectors import peer_suggestions, profile_search
 from groups.models import Invitation
 from society.models import PeerGroup
@@ -198,25 +207,81 @@ def test_suggestions_match_goals_and_stage_vary_institutions_and_explain_why(db,
     assert "brings qualitative" in why
 
 
-def test_suggestions_use_identity_only_where_both_allow_it(db, world):
-    me = _profile(world.alice, **LOOKING, gender="woman", gender_visibility="suggestions")
-    a = services.profile_save(
-        user=UserFactory(email="a@lakeside.edu", institution=world.bob.institution),
-        name="Peer A",
-        **LOOKING,
-        gender="man",
-        gender_visibility="only_me",  # not allowed: cannot count
+def test_suggestions_vary_backgrounds_only_with_fields_their_owners_allow(db, world):
+    lake = world.bob.institution
+
+    def peer(email, name, goals, **identity):
+        return services.profile_save(
+            user=UserFactory(email=email, institution=lake),
+            name=name,
+            **{**LOOKING, "goals_sought": goals},
+            **identity,
+        )
+
+    me = _profile(world.alice, **{**LOOKING, "goals_sought": ["k_award", "promotion"]})
+    first = peer("x@lakeside.edu", "Peer X", ["k_award", "promotion"],
+                 gender="woman", gender_visibility="suggestions")  # fmt: skip
+    a = peer("a@lakeside.edu", "Peer A", ["k_award"], gender="man", gender_visibility="only_me")
+    b = peer("b@lakeside.edu", "Peer B", ["k_award"], gender="man",
+             gender_visibility="suggestions")  # fmt: skip
+    order = [s.profile.pk for s in peer_suggestions(profile=me)]
+    # X first (more shared goals); then B, whose allowed answer adds to the set, before A,
+    # whose answer is hers alone (A would win the tie otherwise: lower pk).
+    assert order == [first.pk, b.pk, a.pk]
+    reasons = " ".join(r for s in peer_suggestions(profile=me) for r in s.reasons).lower()
+    assert "man" not in reasons.split() and "gender" not in reasons and "woman" not in reasons
+    # What the viewer says of herself moves nobody: the order cannot reveal others' answers.
+    for answer in ("man", "woman", "zzz", ""):
+        services.profile_save(user=world.alice, gender=answer, gender_visibility="suggestions")
+        assert [s.profile.pk for s in peer_suggestions(profile=me)] == order, answer
+
+
+def test_opening_directory_pages_publishes_no_profile(db, world, client_for):
+    olivia = client_for(world.olivia)
+    for url in ("/directory/", "/directory/suggestions/", "/directory/profile/"):
+        assert olivia.get(url).status_code == 200
+    assert not Profile.objects.filter(user=world.olivia).exists()
+    _profile(world.carol)
+    assert (
+        "Olivia"
+        not in client_for(world.carol)
+        .get("/directory/", {"q": "Olivia"})
+        .text.split('id="results-heading"')[-1]
     )
-    b = services.profile_save(
-        user=UserFactory(email="b@lakeside.edu", institution=world.bob.institution),
-        name="Peer B",
-        **LOOKING,
-        gender="man",
-        gender_visibility="suggestions",
+    assert "Create your profile" in olivia.get("/directory/suggestions/").text
+
+
+def test_header_breaking_input_and_odd_tokens_get_clear_answers(db, world, client_for):
+    bob = client_for(world.bob)
+    bad_title = bob.post(
+        "/directory/posts/", {"kind": "question", "title": "Hi\nBcc: x@evil.example", "body": "x"}
     )
-    scores = {s.profile.pk: s for s in peer_suggestions(profile=me)}
-    assert scores[b.pk].score == scores[a.pk].score + 0.5
-    assert all("man" not in " ".join(s.reasons) for s in scores.values())
+    assert bad_title.status_code == 400 and "must fit on one line" in bad_title.text
+    bad_name = bob.post("/directory/profile/", {"name": "Bob\nX"})
+    assert bad_name.status_code == 400 and "must fit on one line" in bad_name.text
+    assert not Post.objects.exists() and not Profile.objects.filter(user=world.bob).exists()
+    anonymous = client_for()
+    for token in ("1-%C3%A9", "%C3%A9-abc", "99999999999999999999999-" + "0" * 24):
+        assert anonymous.get(f"/directory/unsubscribe/{token}/").status_code == 404
+        assert anonymous.post(f"/directory/unsubscribe/{token}/").status_code == 404
+
+
+def test_one_refused_address_does_not_stop_the_others(db, world, monkeypatch):
+    for user in (world.alice, world.carol, world.erin):
+        services.subscription_set(user=user, delivery="each")
+    thread = services.post_create(author=world.bob, kind="question", title="Q", body="B")
+    real_send = services.EmailMessage.send
+
+    def send(message, *args, **kwargs):
+        if message.to == [world.carol.email]:
+            raise ConnectionRefusedError("refused")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(services.EmailMessage, "send", send)
+    assert services.post_deliver(post_id=thread.pk) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([world.alice.email, world.erin.email])
+    monkeypatch.undo()
+    assert services.posts_deliver_recent() == 1  # Carol's, on the next sweep
 
 
 # --- Posts and moderation -----------------------------------------------------------------------
@@ -244,12 +309,21 @@ def test_members_post_and_reply_and_admins_moderate_with_reasons(db, world, clie
     assert carol.get(f"/directory/posts/{thread.pk}/").status_code == 404
     assert "Seeking peers: QI" not in carol.get("/directory/posts/").text
     assert "Hidden by a moderator" in sam.get(f"/directory/posts/{thread.pk}/").text
+    reply = Post.objects.get(body="Yes, me")
+    refused = sam.post(f"/directory/posts/{reply.pk}/lock/", {"reason": "x"}, follow=True)
+    assert "Lock the thread" in refused.text
     sam.post(f"/directory/members/{world.bob.pk}/ban/", {"reason": "Spam", "banned": "1"})
     refused = bob.post(
         "/directory/posts/", {"kind": "question", "title": "Again", "body": "x"}, follow=True
     )
     assert "may not post" in refused.text and not Post.objects.filter(title="Again").exists()
-    log = sam.get("/directory/moderation/").text
+    with CaptureQueriesContext(connection) as few:
+        sam.get("/directory/moderation/")
+    services.post_moderate(post=reply, by=world.sam, action="hide", reason="Rude")
+    services.post_moderate(post=reply, by=world.sam, action="unhide", reason="Fine after all")
+    with CaptureQueriesContext(connection) as more:
+        log = sam.get("/directory/moderation/").text
+    assert len(more) == len(few)
     assert "Off topic" in log and "Answered" in log and "Spam" in log
     assert set(ModerationEvent.objects.values_list("by", flat=True)) == {world.sam.pk}
     assert client_for(world.carol).get("/directory/moderation/").status_code == 403
@@ -350,6 +424,8 @@ def test_a_declined_request_is_told_kindly_and_bad_requests_get_messages(
     assert sorry.to == [world.olivia.email] and "cannot take you in" in sorry.body
     twice = alice.post(f"/join-requests/{request.pk}/decide/", {"decision": "accept"}, follow=True)
     assert "already answered" in twice.text
+    again = olivia.post("/directory/groups/alpha/join/", {"message": "Please?"}, follow=True)
+    assert "answered your request recently" in again.text
 
 
 # --- Who may open what ----------------------------------------------------------------------------

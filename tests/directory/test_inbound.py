@@ -567,3 +567,37 @@ def test_the_command_as_a_mail_server_pipe_runs_it(committed, world, tmp_path):
         assert "this thread is locked" in notice.get_content()
     finally:
         Post.objects.filter(pk=thread.pk).delete()  # and its replies
+
+
+def test_with_our_servers_dmarc_verdict_required_a_forged_from_posts_nothing(
+    thread, world, settings
+):
+    settings.DIRECTORY_INBOUND_AUTHSERV_ID = "mx.horizontal.example"
+    to = services.reply_address(post=thread, user=world.bob)
+    sender = f"Bob Tester <{world.bob.email}>"
+    unchecked = plain(sender, to, "No verdict at all")
+    assert pipe(unchecked, recipient=to)[0] == 67
+    theirs = plain(
+        sender,
+        to,
+        "A verdict the sender wrote",
+        Authentication_Results="mx.elsewhere.example; dmarc=pass header.from=lakeside.edu",
+    )
+    assert pipe(theirs, recipient=to)[0] == 67
+    failed = plain(
+        sender,
+        to,
+        "Our server says it failed",
+        Authentication_Results="mx.horizontal.example; dmarc=fail header.from=lakeside.edu",
+    )
+    assert pipe(failed, recipient=to)[0] == 67
+    assert replies(thread) == [] and mail.outbox == []
+    passed = plain(
+        sender,
+        to,
+        "Passed at our server",
+        Authentication_Results="mx.horizontal.example; spf=pass smtp.mailfrom=lakeside.edu;"
+        " dmarc=pass header.from=lakeside.edu",
+    )
+    assert pipe(passed, recipient=to) == (0, "")
+    assert [r.body for r in replies(thread)] == ["Passed at our server"]

@@ -73,7 +73,7 @@ def test_posts_and_digests_go_out_with_list_headers_and_unsubscribe_in_one_click
             user=author, name="Pat Poster", gender=HIDDEN, gender_visibility="suggestions"
         )
         for user, mode in ((daily, "daily"), (each, "each")):
-            services.profile_get_or_create(user=user)
+            services.profile_save(user=user, name=user.full_name)
             services.subscription_set(user=user, delivery=mode)
         # Dana's last digest covered everything up to two days ago.
         Subscription.objects.filter(user=daily).update(
@@ -127,7 +127,8 @@ def test_posts_and_digests_go_out_with_list_headers_and_unsubscribe_in_one_click
         assert url.startswith(web_server + "/directory/unsubscribe/")
         assert one_click(url) == 200
         assert Subscription.objects.get(user=daily).delivery == "none"
-        assert one_click(url[:-4] + "000/") == 404  # a forged token unsubscribes nobody
+        forged = url[:-2] + ("0" if url[-2] != "0" else "1") + "/"
+        assert one_click(forged) == 404  # a forged token unsubscribes nobody
     finally:
         Post.objects.filter(pk__in=[p.pk for p in posts]).delete()
         forget_users(author, daily, each)

@@ -9,6 +9,7 @@ import email.policy
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Browser, Page, expect
@@ -19,7 +20,7 @@ from directory.tasks import digests_send
 from groups.models import Invitation
 from society.models import PeerGroup
 from society.urls_helpers import group_url, society_url
-from tests.conftest import wait_for
+from tests.conftest import host_of, wait_for
 from tests.e2e.test_browser import password_sign_in, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
@@ -78,6 +79,7 @@ def test_profile_search_post_digest_and_join_a_group(
         page.get_by_label("First-generation academic: who sees it").select_option("suggestions")
         page.get_by_role("button", name="Save profile").click()
         expect(page.get_by_text("Your profile is saved.")).to_be_visible()
+        mine = Profile.objects.get(user=olivia).pk
         _check(page)
 
         # Search with filters.
@@ -143,8 +145,10 @@ def test_profile_search_post_digest_and_join_a_group(
         with tenant_context(world.alpha):
             assert Invitation.objects.filter(email=olivia.email, accepted_at=None).exists()
         assert JoinRequest.objects.get(user=olivia).status == "accepted"
-        page.goto(society_url("/directory/"))
-        assert PRIVATE not in page.content().split('id="results-heading"')[-1]
+        bob = Client(HTTP_HOST=host_of())  # another member, looking for what she kept
+        bob.force_login(world.bob)
+        for url in ("/directory/", "/directory/suggestions/", f"/directory/people/{mine}/"):
+            assert PRIVATE not in bob.get(url, {"q": "Olivia"}).text.split("results-heading")[-1]
     finally:
         PeerGroup.objects.filter(pk=world.alpha.pk).update(open_seats=0)
         JoinRequest.objects.filter(user=olivia).delete()

@@ -189,3 +189,26 @@ def test_invitation_tokens_are_redacted_from_logs(caplog):
     )
     RedactSecretsInPaths().filter(record)
     assert record.getMessage() == "Not Found: /invitations/…/"
+
+
+def test_unsubscribe_tokens_are_redacted_and_runserver_logs_pass_the_filter():
+    import logging
+
+    from config.logging import RedactSecretsInPaths
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("POST /directory/unsubscribe/12-0123456789abcdef01234567/ HTTP/1.1", "200", "512"),
+        None,
+    )
+    RedactSecretsInPaths().filter(record)
+    assert record.getMessage() == '"POST /directory/unsubscribe/…/ HTTP/1.1" 200 512'
+    # runserver's access log goes through the console handler, the one with the filter
+    # (pytest adds capturing handlers of its own, so look at the handlers configured).
+    ours = [h for h in logging.getLogger("django.server").handlers if h.filters]
+    assert ours and all(isinstance(h.filters[0], RedactSecretsInPaths) for h in ours)
+    assert not logging.getLogger("django.server").propagate
