@@ -358,6 +358,8 @@ class People:
         profile = Profile(
             user=user,
             name=name,
+            institution=user.institution,
+            time_zone=user.time_zone,
             pronouns=self.pronouns(),
             department=rng.choice(DEPARTMENTS),
             career_stage=self.stage(),
@@ -435,7 +437,7 @@ def search_fill() -> None:
             || setweight(to_tsvector('simple'::regconfig, t.codes), 'D')
         FROM (
             SELECT p.id,
-                   concat_ws(' ', p.name, p.pronouns, {shown}) AS names,
+                   concat_ws(' ', p.pronouns, {shown}) AS names,
                    concat_ws(' ', p.department, p.specialty, p.interests, coalesce(i.name, ''),
                              {labelled("methods")}, {labelled("goals_sought")}) AS prose,
                    concat_ws(' ', p.career_stage, u.time_zone) AS codes
@@ -570,6 +572,9 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30, help="timed rounds of the whole set")
     parser.add_argument("--database", default="horizontal_directory_bench")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch database (to EXPLAIN searches)"
+    )
     args = parser.parse_args()
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
@@ -629,8 +634,9 @@ def main() -> None:
                     times[label][kind].append((time.perf_counter() - start) * 1000)
     finally:
         connection.close()
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        if not args.keep:
+            with psycopg.connect(maintenance, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
     width = max(len(label) for label in times)
     print(f"{args.rounds} rounds of {len(chosen)} searches; p50 / p95 in ms, rows on the page")

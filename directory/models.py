@@ -64,6 +64,12 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     name = models.CharField(_("name"), max_length=200)
+    # Copied from the account by directory.services.profile_save (and again whenever the
+    # account changes), so that search filters them without joining every account.
+    institution = models.ForeignKey(
+        "society.Institution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
     pronouns = models.CharField(max_length=40, blank=True)
     department = models.CharField(max_length=200, blank=True)
     career_stage = models.CharField(max_length=12, choices=CareerStage.choices, blank=True)
@@ -107,6 +113,11 @@ class Profile(models.Model):
             GinIndex(fields=["methods"], name="profile_methods_gin"),
             GinIndex(fields=["goals_sought"], name="profile_goals_gin"),
             models.Index(fields=["career_stage"], name="profile_stage"),
+            models.Index(fields=["time_zone"], name="profile_time_zone"),
+            # The directory lists visible profiles by name (directory.selectors.profile_search).
+            models.Index(
+                fields=["name", "id"], name="profile_name_order", condition=models.Q(hidden=False)
+            ),
         ]
 
     def __str__(self) -> str:

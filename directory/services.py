@@ -82,28 +82,31 @@ def single_line(value: str, what: str) -> str:
 
 
 def _searchable_text(profile: Profile) -> tuple[str, str, str]:
-    """(names, prose, codes) a member may find this profile by: only what members may see."""
+    """(words, prose, codes) a member may find this profile by: only what members may see.
+    The name is not here: names are matched by trigram similarity on `Profile.name` (typos),
+    and keeping them out keeps every full-text match unrelated to alphabetical order, which
+    is what lets the search walk the name index (directory.selectors.profile_search)."""
     institution = profile.user.institution.name if profile.user.institution_id else ""
     methods = [f"{m} {Method(m).label}" for m in profile.methods if m in Method.values]
     goals = [f"{g} {GoalSought(g).label}" for g in profile.goals_sought if g in GoalSought.values]
     shown = [value for _label, value in profile.identity_shown()]
-    names = " ".join([profile.name, profile.pronouns, *shown])
+    words = " ".join([profile.pronouns, *shown])
     prose = " ".join(
         [profile.department, profile.specialty, profile.interests, institution, *methods, *goals]
     )
     codes = " ".join([profile.career_stage, profile.user.time_zone])
-    return names, prose, codes
+    return words, prose, codes
 
 
-def profile_search_vector(names: str, prose: str, codes: str) -> SearchVector:
-    """The tsvector expression for a profile: names and codes as written ('simple'), prose
-    stemmed ('english'), names weighted highest."""
+def profile_search_vector(words: str, prose: str, codes: str) -> SearchVector:
+    """The tsvector expression for a profile: pronouns, shown identity answers and codes as
+    written ('simple'), prose stemmed ('english') and as written."""
 
     def text(value: str) -> Value:
         return Value(value, output_field=TextField())
 
     return (
-        SearchVector(text(names), config="simple", weight="A")
+        SearchVector(text(words), config="simple", weight="A")
         + SearchVector(text(prose), config="english", weight="B")
         + SearchVector(text(prose), config="simple", weight="C")
         + SearchVector(text(codes), config="simple", weight="D")
@@ -122,10 +125,11 @@ def profile_save(*, user: User, **fields: object) -> Profile:
             raise ValueError(f"not a profile field: {name}")
         setattr(profile, name, value)
     profile.name = single_line(profile.name, _("The name"))
+    profile.institution_id, profile.time_zone = user.institution_id, user.time_zone
     profile.methods = sorted(set(profile.methods))
     profile.goals_sought = sorted(set(profile.goals_sought))
     profile.updated_at = timezone.now()
-    profile.full_clean(exclude=["user", "search"])
+    profile.full_clean(exclude=["user", "search", "institution"])
     created = profile.pk is None
     profile.save()
     Profile.objects.filter(pk=profile.pk).update(
@@ -134,6 +138,13 @@ def profile_save(*, user: User, **fields: object) -> Profile:
     if created:
         Subscription.objects.get_or_create(user=user)
     return profile
+
+
+def profile_follow_account(*, user: User) -> None:
+    """The account's institution or time zone changed: copy them to the directory entry and
+    rebuild what search may match (a no-op for members without a profile)."""
+    if Profile.objects.filter(user=user).exists():
+        profile_save(user=user)
 
 
 # --- Delivery and the listserv ------------------------------------------------------------------

@@ -151,6 +151,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        indexes = [
+            # The directory leaves out the few closed accounts (directory.selectors).
+            models.Index(fields=["id"], name="user_inactive", condition=models.Q(is_active=False)),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

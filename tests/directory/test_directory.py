@@ -553,3 +553,15 @@ def test_the_hourly_sweep_sends_what_a_lost_task_did_not_once(db, world):
     assert services.posts_deliver_recent() == 1  # only Erin had not had it
     assert [m.to for m in mail.outbox] == [[world.erin.email]]
     assert services.posts_deliver_recent() == 0
+
+
+def test_a_profile_follows_its_accounts_institution_and_time_zone(db, world, client_for):
+    moved = InstitutionFactory(name="Harbor Institute", email_domains=["harbor.edu"])
+    bob = _profile(world.bob)
+    carol = client_for(world.carol)
+    assert bob.pk not in _ids(carol.get("/directory/", {"institution": moved.pk}))
+    world.bob.institution, world.bob.time_zone = moved, "Europe/Oslo"
+    world.bob.save()
+    for params in ({"institution": moved.pk}, {"q": "Harbor"}, {"time_zone": "Europe/Oslo"}):
+        assert bob.pk in _ids(carol.get("/directory/", params)), params
+    world.bob.save(update_fields=["last_login"])  # sign-ins leave the profile alone
