@@ -8,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from society.models import Institution
 
-from .models import IDENTITY_FIELDS, CareerStage, GoalSought, Method, Post, Profile, Subscription
+from .models import (
+    IDENTITY_FIELDS,
+    PROFILE_FIELDS,
+    CareerStage,
+    GoalSought,
+    Method,
+    Post,
+    Profile,
+    Subscription,
+)
 from .services import single_line
 
 ZONES = sorted(available_timezones())
@@ -27,19 +36,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = [
-            "name",
-            "pronouns",
-            "department",
-            "career_stage",
-            "specialty",
-            "methods",
-            "interests",
-            "goals_sought",
-            "looking_for_group",
-            "hidden",
-            *[f for name in IDENTITY_FIELDS for f in (name, f"{name}_visibility")],
-        ]
+        fields = PROFILE_FIELDS
         widgets = {"interests": forms.Textarea(attrs={"rows": 3})}
         labels = {
             **IDENTITY_FIELDS,

@@ -56,6 +56,22 @@ IDENTITY_FIELDS = {
 }
 
 
+# What a member edits on their profile, in the form's order (the rest is copied or derived).
+PROFILE_FIELDS = (
+    "name",
+    "pronouns",
+    "department",
+    "career_stage",
+    "specialty",
+    "methods",
+    "interests",
+    "goals_sought",
+    "looking_for_group",
+    "hidden",
+    *(field for name in IDENTITY_FIELDS for field in (name, f"{name}_visibility")),
+)
+
+
 class Profile(models.Model):
     """A member's directory entry. Fields other than the identity ones are shown to signed-in
     members unless the whole profile is hidden; each identity field follows its visibility."""

@@ -24,7 +24,7 @@ from society.models import MembershipIndex, PeerGroup, User
 from society.urls_helpers import group_url, society_url
 
 from .models import (
-    IDENTITY_FIELDS,
+    PROFILE_FIELDS,
     GoalSought,
     JoinRequest,
     Method,
@@ -38,20 +38,6 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-PROFILE_FIELDS = (
-    "name",
-    "pronouns",
-    "department",
-    "career_stage",
-    "specialty",
-    "methods",
-    "interests",
-    "goals_sought",
-    "looking_for_group",
-    "hidden",
-    *IDENTITY_FIELDS,
-    *(f"{name}_visibility" for name in IDENTITY_FIELDS),
-)
 # A declined member may ask the same group again after this long.
 JOIN_AGAIN_AFTER = timedelta(days=30)
 DIGEST_PERIODS = {
