@@ -105,7 +105,9 @@ def profile_save(*, user: User, **fields: object) -> Profile:
 
     Raises ValidationError for an unknown choice or an empty name.
     """
+    user = User.objects.select_related("institution").get(pk=user.pk)  # as stored now
     profile = Profile.objects.select_for_update().filter(user=user).first() or Profile(user=user)
+    profile.user = user
     for name, value in fields.items():
         if name not in PROFILE_FIELDS:
             raise ValueError(f"not a profile field: {name}")
