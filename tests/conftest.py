@@ -351,13 +351,21 @@ def celery_worker_process(world, tmp_path_factory, smtp_server) -> Iterator[str]
 
 
 @pytest.fixture(scope="session")
-def web_server(world, tmp_path_factory) -> Iterator[str]:
+def web_server_log(tmp_path_factory) -> Path:
+    """Where the session's gunicorn writes its output, access log included."""
+    return tmp_path_factory.mktemp("web") / "gunicorn.log"
+
+
+@pytest.fixture(scope="session")
+def web_server(world, web_server_log) -> Iterator[str]:
     """gunicorn serving the test database on the base URL's port; yields the base URL."""
     port = int(settings.HORIZONTAL_PORT_SUFFIX.lstrip(":"))
     assert not port_open(port), f"port {port} is taken; the browser tests need it"
-    log = tmp_path_factory.mktemp("web") / "gunicorn.log"
+    log = web_server_log
     argv = [
         "gunicorn",
+        "-c",
+        "config/gunicorn.conf.py",
         "config.wsgi",
         "-b",
         f"127.0.0.1:{port}",

@@ -62,7 +62,7 @@ def _to(folder: Path, address: str, subject_part: str) -> list[email.message.Ema
 
 
 def test_posts_and_digests_go_out_with_list_headers_and_unsubscribe_in_one_click(
-    committed, world, celery_worker_process, smtp_server, worker_outbox, web_server
+    committed, world, celery_worker_process, smtp_server, worker_outbox, web_server, web_server_log
 ):
     author = UserFactory(email="poster@lakeside.edu", full_name="Pat Poster")
     daily = UserFactory(email="daily@northfield.edu", full_name="Dana Daily")
@@ -129,6 +129,11 @@ def test_posts_and_digests_go_out_with_list_headers_and_unsubscribe_in_one_click
         assert Subscription.objects.get(user=daily).delivery == "none"
         forged = url[:-2] + ("0" if url[-2] != "0" else "1") + "/"
         assert one_click(forged) == 404  # a forged token unsubscribes nobody
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        wait_for(
+            lambda: "/directory/unsubscribe/…/" in web_server_log.read_text(), 10, "access log"
+        )
+        assert token not in web_server_log.read_text()  # gunicorn's access log redacts it
     finally:
         Post.objects.filter(pk__in=[p.pk for p in posts]).delete()
         forget_users(author, daily, each)
