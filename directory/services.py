@@ -135,6 +135,14 @@ def profile_follow_account(*, user: User) -> None:
         profile_save(user=user)
 
 
+def profiles_follow_institution(*, institution) -> int:
+    """Rebuild the search text of the institution's members' profiles; returns how many."""
+    users = User.objects.filter(profile__institution=institution)
+    for user in users:
+        profile_save(user=user)
+    return len(users)
+
+
 # --- Delivery and the listserv ------------------------------------------------------------------
 
 

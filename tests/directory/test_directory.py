@@ -21,7 +21,7 @@ from directory.models import (
 )
 from directory.selectors import peer_suggestions, profile_search
 from groups.models import Invitation
-from society.models import PeerGroup
+from society.models import Institution, PeerGroup, User
 from tests.society.factories import InstitutionFactory, UserFactory
 
 LOOKING = {"looking_for_group": True, "goals_sought": ["k_award"], "career_stage": "assistant"}
@@ -560,8 +560,18 @@ def test_a_profile_follows_its_accounts_institution_and_time_zone(db, world, cli
     bob = _profile(world.bob)
     carol = client_for(world.carol)
     assert bob.pk not in _ids(carol.get("/directory/", {"institution": moved.pk}))
-    world.bob.institution, world.bob.time_zone = moved, "Europe/Oslo"
-    world.bob.save()
+    account = User.objects.get(pk=world.bob.pk)  # not the session's shared object
+    account.institution, account.time_zone = moved, "Europe/Oslo"
+    account.save()
     for params in ({"institution": moved.pk}, {"q": "Harbor"}, {"time_zone": "Europe/Oslo"}):
         assert bob.pk in _ids(carol.get("/directory/", params)), params
-    world.bob.save(update_fields=["last_login"])  # sign-ins leave the profile alone
+
+
+def test_a_renamed_institution_is_found_by_its_new_name(db, world, client_for):
+    bob = _profile(world.bob)
+    carol = client_for(world.carol)
+    lake = Institution.objects.get(pk=world.bob.institution_id)
+    lake.name = "Lakeshore University"
+    lake.save()
+    assert bob.pk in _ids(carol.get("/directory/", {"q": "Lakeshore"}))
+    assert bob.pk not in _ids(carol.get("/directory/", {"q": "Lakeside"}))
