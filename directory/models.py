@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from society.models import PeerGroup
+
 
 class CareerStage(models.TextChoices):
     POSTDOC = "postdoc", _("Postdoctoral fellow")
@@ -276,6 +278,13 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.by_id}"
+
+
+def open_to_requests() -> models.Q:
+    """Which groups members may ask to join: ready, active, with a seat open."""
+    return models.Q(
+        status=PeerGroup.Status.READY, lifecycle=PeerGroup.Lifecycle.ACTIVE, open_seats__gt=0
+    )
 
 
 class JoinRequest(models.Model):

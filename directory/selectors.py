@@ -20,6 +20,7 @@ from .models import (
     Post,
     Profile,
     Visibility,
+    open_to_requests,
 )
 
 PAGE_SIZE = 20
@@ -238,13 +239,7 @@ def thread_get(*, viewer: User, pk: int) -> tuple[Post, list[Post]] | None:
 
 
 def groups_with_open_seats() -> list[PeerGroup]:
-    return list(
-        PeerGroup.objects.filter(
-            status=PeerGroup.Status.READY,
-            lifecycle=PeerGroup.Lifecycle.ACTIVE,
-            open_seats__gt=0,
-        ).order_by("name")
-    )
+    return list(PeerGroup.objects.filter(open_to_requests()).order_by("name"))
 
 
 def join_requests_for(*, user: User) -> dict[int, JoinRequest]:

@@ -34,6 +34,7 @@ from .models import (
     PostingBan,
     Profile,
     Subscription,
+    open_to_requests,
 )
 
 logger = logging.getLogger(__name__)
@@ -511,11 +512,8 @@ def group_point_persons(*, group: PeerGroup) -> list[User]:
 
 
 def group_is_open(group: PeerGroup) -> bool:
-    return (
-        group.status == PeerGroup.Status.READY
-        and group.lifecycle == PeerGroup.Lifecycle.ACTIVE
-        and group.open_seats > 0
-    )
+    """Whether members may ask to join `group` now (as stored)."""
+    return PeerGroup.objects.filter(open_to_requests(), pk=group.pk).exists()
 
 
 @transaction.atomic

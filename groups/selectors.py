@@ -79,27 +79,23 @@ def meeting_next() -> Meeting | None:
     return Meeting.objects.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
 
 
-def mission_with_last_review() -> Mission | None:
-    """The mission in force with `last_reviewed_at` (one query)."""
-    last_review = MissionReview.objects.filter(mission=OuterRef("pk")).order_by("-reviewed_at")
-    return (
-        Mission.objects.annotate(last_reviewed_at=Subquery(last_review.values("reviewed_at")[:1]))
-        .order_by("-version")
-        .first()
-    )
-
-
-def mission_review_due_of(mission: Mission | None) -> datetime | None:
-    """When `mission` (from mission_with_last_review) next comes up for review: six months
-    after adoption or after its last review."""
-    if mission is None:
-        return None
-    return (mission.last_reviewed_at or mission.adopted_at) + MISSION_REVIEW_EVERY
+def review_due(*, adopted_at: datetime, last_reviewed_at: datetime | None) -> datetime:
+    """When a mission next comes up for review: six months after its last review, or after
+    its adoption if it was never reviewed."""
+    return (last_reviewed_at or adopted_at) + MISSION_REVIEW_EVERY
 
 
 def mission_review_due() -> datetime | None:
     """When the mission in force next comes up for review, if the group has one."""
-    return mission_review_due_of(mission_with_last_review())
+    last_review = MissionReview.objects.filter(mission=OuterRef("pk")).order_by("-reviewed_at")
+    mission = (
+        Mission.objects.annotate(last_reviewed_at=Subquery(last_review.values("reviewed_at")[:1]))
+        .order_by("-version")
+        .first()
+    )
+    if mission is None:
+        return None
+    return review_due(adopted_at=mission.adopted_at, last_reviewed_at=mission.last_reviewed_at)
 
 
 def meeting_get(*, pk: int) -> Meeting | None:
@@ -115,6 +111,24 @@ def _display_name_sql(alias: str) -> str:
     """SQL for User.display_name: the full name, or the e-mail's local part."""
     return f"coalesce(nullif({alias}.full_name, ''), split_part({alias}.email, '@', 1))"
 
+
+# The tables the two page queries read, by the names their SQL uses.
+_TABLES = {
+    name: model._meta.db_table
+    for name, model in {
+        "achievement": Achievement,
+        "agenda": AgendaItem,
+        "attendance": Attendance,
+        "commitment": Commitment,
+        "institution": Institution,
+        "meeting": Meeting,
+        "membership": Membership,
+        "minutes": Minutes,
+        "mission": Mission,
+        "review": MissionReview,
+        "user": User,
+    }.items()
+}
 
 _MEETING_PAGE_SQL = """
 WITH previous AS (
@@ -145,13 +159,7 @@ SELECT
   (SELECT {taker_name} FROM {meeting} x JOIN {user} t ON t.id = x.note_taker_id
    WHERE x.id = %(meeting)s)
 """.format(
-    meeting=Meeting._meta.db_table,
-    agenda=AgendaItem._meta.db_table,
-    commitment=Commitment._meta.db_table,
-    user=User._meta.db_table,
-    membership=Membership._meta.db_table,
-    attendance=Attendance._meta.db_table,
-    minutes=Minutes._meta.db_table,
+    **_TABLES,
     owner_name=_display_name_sql("o"),
     member_name=_display_name_sql("u"),
     taker_name=_display_name_sql("t"),
@@ -226,15 +234,7 @@ SELECT
    LEFT JOIN {institution} i ON i.id = u.institution_id
    WHERE m.is_active)
 """.format(
-    commitment=Commitment._meta.db_table,
-    meeting=Meeting._meta.db_table,
-    mission=Mission._meta.db_table,
-    review=MissionReview._meta.db_table,
-    minutes=Minutes._meta.db_table,
-    achievement=Achievement._meta.db_table,
-    membership=Membership._meta.db_table,
-    user=User._meta.db_table,
-    institution=Institution._meta.db_table,
+    **_TABLES,
     owner_name=_display_name_sql("o"),
     member_name=_display_name_sql("u"),
 )
@@ -287,7 +287,9 @@ def dashboard_get(*, user_id: int, limit: int = 10) -> dict[str, object]:
         "my_open_count": open_count,
         "mission": mission,
         "review_due": mission
-        and (mission["last_reviewed_at"] or mission["adopted_at"]) + MISSION_REVIEW_EVERY,
+        and review_due(
+            adopted_at=mission["adopted_at"], last_reviewed_at=mission["last_reviewed_at"]
+        ),
         "recent_minutes": [_parse_times(m, "published_at") for m in minutes],
         "recent_wins": wins,
         "memberships": members,

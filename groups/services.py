@@ -642,13 +642,6 @@ def agenda_notes_record(
     return item
 
 
-def agenda_notes_text(*, item: AgendaItem) -> str:
-    """An item's notes for the group's members (decrypting confidential ones)."""
-    return agenda_notes_texts(items=[(item.pk, item.confidential, item.notes, item.notes_sealed)])[
-        item.pk
-    ]
-
-
 def agenda_notes_texts(*, items: list[tuple[int, bool, str, bytes | None]]) -> dict[int, str]:
     """Notes by agenda item pk from (pk, confidential, notes, notes_sealed) rows, opening the
     group's data key once (and only if some item is sealed). A destroyed key reads as ""."""
