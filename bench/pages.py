@@ -42,15 +42,19 @@ def build(members: int, meetings: int) -> tuple[str, int]:
     """The group, its people and its history; returns (a member's e-mail, a meeting id)."""
     from django.core.management import call_command
     from django.utils import timezone
-    from django_tenants.utils import tenant_context
 
-    from groups import services as g
+    from crossschema.fanout import inside
+    from crossschema.provisioning import group_provision
+    from groups.services.meetings import attendance_record, commitment_add, meeting_schedule
+    from groups.services.membership import membership_add
+    from groups.services.minutes import minutes_publish
+    from groups.services.mission import mission_adopt
     from society import services as s
     from society.models import User
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     s.template_schema_migrate()
-    group = s.group_provision(group=s.group_create(name="Bench Group", slug="bench"))
+    group = group_provision(group=s.group_create(name="Bench Group", slug="bench"))
     users = [
         User.objects.create_user(
             f"m{i}@bench.edu", PASSWORD, full_name=f"Member {i}", time_zone="America/Chicago"
@@ -58,24 +62,22 @@ def build(members: int, meetings: int) -> tuple[str, int]:
         for i in range(members)
     ]
     now = timezone.now()
-    with tenant_context(group):
+    with inside(group):
         for i, user in enumerate(users):
-            g.membership_add(user=user, role="point_person" if i == 0 else "member")
-        g.mission_adopt(text="Everyone submits a career development award.", actor=users[0])
+            membership_add(user=user, role="point_person" if i == 0 else "member")
+        mission_adopt(text="Everyone submits a career development award.", actor=users[0])
         last = None
         for i in range(meetings):
-            last = g.meeting_schedule(
+            last = meeting_schedule(
                 title=f"Meeting {i}",
                 duration_minutes=60,
                 actor=users[0],
                 starts_at=now - timedelta(days=7 * (meetings - i)),
             )
-            g.attendance_record(
-                meeting=last, present_ids={u.pk for u in users[::2]}, actor=users[0]
-            )
+            attendance_record(meeting=last, present_ids={u.pk for u in users[::2]}, actor=users[0])
             for user in users:
-                g.commitment_add(meeting=last, owner=user, text=f"Plan {i}", actor=users[0])
-            g.minutes_publish(meeting=last, actor=users[0])
+                commitment_add(meeting=last, owner=user, text=f"Plan {i}", actor=users[0])
+            minutes_publish(meeting=last, actor=users[0])
     return users[1].email, last.pk
 
 

@@ -1,6 +1,6 @@
 """How long provisioning a group takes: by copying the template schema vs by running migrations.
 
-Both ways go through the same service (society.services.group_provision); only the step that
+Both ways go through the same service (crossschema.provisioning.group_provision); only the step that
 makes the schema differs. Runs in a scratch database of its own, alternating the two ways in
 each round so machine noise hits both alike, and ends with one line:
 
@@ -56,25 +56,26 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from crossschema import provisioning
     from society import services
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     services.template_schema_migrate()
 
-    clone = services.group_schema_clone
+    clone = provisioning.group_schema_clone
 
     def by_migrations(*, schema_name: str) -> None:
         services.group_schema_migrate_fresh(schema_name=schema_name)
 
     def provision(slug: str, make_schema) -> float:
-        services.group_schema_clone = make_schema
+        provisioning.group_schema_clone = make_schema
         try:
             group = services.group_create(name=slug, slug=slug)
             start = time.perf_counter()
-            services.group_provision(group=group)
+            provisioning.group_provision(group=group)
             return time.perf_counter() - start
         finally:
-            services.group_schema_clone = clone
+            provisioning.group_schema_clone = clone
 
     times: dict[str, list[float]] = {"template": [], "migrate": []}
     for i in range(args.rounds):

@@ -8,17 +8,17 @@ import re
 from datetime import timedelta
 from email.utils import make_msgid
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import TextField, Value
+from django.db.models import F, Q, QuerySet, TextField, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django_tenants.utils import tenant_context
 
 from society.models import MembershipIndex, PeerGroup, User
 from society.urls_helpers import group_url, society_url
@@ -129,19 +129,31 @@ def profile_save(*, user: User, **fields: object) -> Profile:
     return profile
 
 
-def profile_follow_account(*, user: User) -> None:
-    """The account's institution or time zone changed: copy them to the directory entry and
-    rebuild what search may match (a no-op for members without a profile)."""
-    if Profile.objects.filter(user=user).exists():
-        profile_save(user=user)
+def profiles_stale() -> QuerySet[Profile]:
+    """Directory entries out of step with their account: another institution or time zone, or
+    an institution saved (perhaps renamed) since the entry's search text was built."""
+    other_institution = (
+        Q(institution__isnull=True, user__institution__isnull=False)
+        | Q(institution__isnull=False, user__institution__isnull=True)
+        | ~Q(institution_id=F("user__institution_id"))
+    )
+    return Profile.objects.filter(
+        other_institution
+        | ~Q(time_zone=F("user__time_zone"))
+        | Q(user__institution__updated_at__gt=F("updated_at"))
+    )
 
 
-def profiles_follow_institution(*, institution) -> int:
-    """Rebuild the search text of the institution's members' profiles; returns how many."""
-    users = User.objects.filter(profile__institution=institution)
-    for user in users:
+def profiles_follow_accounts() -> int:
+    """Copy each stale entry's institution and time zone from its account and rebuild what
+    search may match; returns how many. Beat runs it every minute, so whatever changed an
+    account or an institution (the sign-in adapter, a society admin, the shell), the directory
+    follows from database state, without signals."""
+    # A thousand a run keeps each run short; a large renamed institution takes a few minutes.
+    user_ids = list(profiles_stale().values_list("user_id", flat=True)[:1000])
+    for user in User.objects.filter(pk__in=user_ids):
         profile_save(user=user)
-    return len(users)
+    return len(user_ids)
 
 
 # --- Delivery and the listserv ------------------------------------------------------------------
@@ -231,11 +243,12 @@ def posting_banned(*, user: User) -> bool:
 
 
 def _deliver_after_commit(post: Post) -> None:
-    from .tasks import post_deliver
-
     # robust: a broker outage must not fail the request after the post is saved; the hourly
-    # sweep (posts_deliver_recent) sends what was not queued.
-    transaction.on_commit(lambda: post_deliver.delay(post.pk), robust=True)
+    # sweep (posts_deliver_recent) sends what was not queued. Asked for by name: tasks call
+    # services, never the other way round.
+    transaction.on_commit(
+        lambda: current_app.send_task("directory.post_deliver", args=[post.pk]), robust=True
+    )
 
 
 @transaction.atomic
@@ -499,16 +512,12 @@ def member_ban_set(*, member: User, by: User, banned: bool, reason: str) -> None
 
 
 def group_point_persons(*, group: PeerGroup) -> list[User]:
-    """The point-persons of `group` (read in its own schema)."""
-    from groups.models import Membership
-
-    with tenant_context(group):
-        ids = list(
-            Membership.objects.filter(
-                is_active=True, role=Membership.Role.POINT_PERSON
-            ).values_list("user_id", flat=True)
+    """The point-persons of `group`, from the public membership index."""
+    return list(
+        User.objects.filter(
+            group_links__group=group, group_links__is_point_person=True, is_active=True
         )
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    )
 
 
 def group_is_open(group: PeerGroup) -> bool:
@@ -567,13 +576,12 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
 
 @transaction.atomic
 def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> JoinRequest:
-    """The point-person's answer. Accepting invites the member (and takes a seat); declining
-    tells them kindly. Call inside the group's schema; the caller checks the role.
+    """Record the point-person's answer. Accepting takes a seat (the group's service,
+    groups.services.join_requests.join_request_answer, then invites the member); declining
+    tells them kindly. The caller checks the role.
 
     Raises ValidationError if the request was already answered or no seat is left.
     """
-    from groups.services import invitation_create, invitation_email_send
-
     request = JoinRequest.objects.select_for_update().get(pk=request.pk)
     group = PeerGroup.objects.select_for_update().get(pk=request.group_id)
     if request.status != JoinRequest.Status.PENDING:
@@ -584,13 +592,9 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
             raise ValidationError(_("The group has no open seat left: open one first."))
         if not request.user.is_active:
             raise ValidationError(_("This member's account is closed."))
-        invitation, token = invitation_create(email=request.user.email, role="member", actor=by)
         group.open_seats -= 1
         group.save(update_fields=["open_seats"])
         request.status = JoinRequest.Status.ACCEPTED
-        transaction.on_commit(
-            lambda: invitation_email_send(invitation=invitation, token=token), robust=True
-        )
     else:
         request.status = JoinRequest.Status.DECLINED
         body = render_to_string("directory/emails/join_declined.txt", {"group": group})

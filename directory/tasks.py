@@ -1,16 +1,22 @@
 from __future__ import annotations
 
-from config.celery import app
+from celery import shared_task
 
 from . import services
 
 
-@app.task(name="directory.post_deliver")
+@shared_task(name="directory.post_deliver")
 def post_deliver(post_id: int) -> int:
     return services.post_deliver(post_id=post_id)
 
 
-@app.task(name="directory.digests_send")
+@shared_task(name="directory.profiles_follow_accounts")
+def profiles_follow_accounts() -> int:
+    """Every minute (beat): directory entries catch up with their accounts and institutions."""
+    return services.profiles_follow_accounts()
+
+
+@shared_task(name="directory.digests_send")
 def digests_send() -> int:
     """Hourly (beat): first what per-post delivery missed, then the digests that are due."""
     services.posts_deliver_recent()

@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from .crypto import KeyDestroyed
 from .models import ConfidentialEntry, Membership, Mission
-from .services import confidential_entry_text
+from .services.confidential import confidential_entry_text
 
 
 def _calendar(group_name: str) -> bytes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Membership
+from .models import ConfidentialEntry, Membership
+from .selectors import meeting_get
 
 
 def can_view_group(membership: Membership | None) -> bool:
@@ -100,8 +101,6 @@ def access_attendance(membership: Membership | None) -> Membership:
 
 def access_meeting(membership: Membership | None, *, pk: int, write: bool = False):
     """A meeting: 404 if absent, 403 for the evaluator, and 403 to record it without the role."""
-    from .selectors import meeting_get
-
     access_participation(membership)
     meeting = meeting_get(pk=pk)
     if meeting is None:
@@ -113,8 +112,6 @@ def access_meeting(membership: Membership | None, *, pk: int, write: bool = Fals
 
 def access_confidential_thread(membership: Membership | None, *, pk: int):
     """A thread of the confidential space; peers-only threads do not exist for the facilitator."""
-    from .models import ConfidentialEntry
-
     access_participation(membership)
     entry = ConfidentialEntry.objects.select_related("author").filter(pk=pk, parent=None).first()
     if entry is None or (entry.peers_only and not can_see_peers_only(membership)):

@@ -37,7 +37,7 @@ from .models import (
     WorkerCheck,
 )
 from .scheduling import rank_slots
-from .services import agenda_notes_texts
+from .services.meetings import agenda_notes_texts
 
 
 def membership_get_active(*, user_id: int) -> Membership | None:

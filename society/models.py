@@ -98,6 +98,9 @@ class Institution(models.Model):
     saml_attributes = models.JSONField(default=default_saml_attributes, blank=True)
     oidc_issuer = models.URLField(_("OpenID Connect issuer"), blank=True)
     oidc_client_id = models.CharField(max_length=255, blank=True)
+    # Set by society.services.institution_save; the directory's sweep rebuilds the search text
+    # of members' entries older than this (directory.services.profiles_follow_accounts).
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
@@ -210,7 +213,7 @@ class PeerGroup(TenantMixin):
     # When the concluded group's confidential data was destroyed (its key and entries).
     shredded_at = models.DateTimeField(null=True, blank=True)
 
-    # Provisioning is an explicit service (society.services.group_provision), not save().
+    # Provisioning is an explicit service (crossschema.provisioning.group_provision), not save().
     auto_create_schema = False
     auto_drop_schema = False
 
@@ -240,12 +243,15 @@ class GroupDomain(DomainMixin):
 class MembershipIndex(models.Model):
     """Which groups a user belongs to, so the society site links to them without entering schemas.
 
-    Written only by groups.services together with the group's own Membership row. Holds no role
-    and nothing about what happens in the group.
+    Written only by groups.services.membership together with the group's own Membership row.
+    Beyond the link it holds only whether the member is a point-person, so the society site can
+    reach a group's point-persons (join requests) without entering its schema; nothing about
+    what happens in the group.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="group_links")
     group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="member_links")
+    is_point_person = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -1,13 +1,15 @@
-"""Writes to the public schema, and the only code that creates or drops group schemas."""
+"""Writes to the public schema: groups' registry rows and schemas, institutions, applications.
+
+Making and seeding a group's space enters its schema, so it lives in crossschema.provisioning.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -16,21 +18,19 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context, schema_exists, tenant_context
+from django_tenants.utils import schema_exists
 
 from .audit import audit_record
 from .models import (
     ApplicationEvent,
     AuditEvent,
     GroupApplication,
-    GroupDomain,
     Institution,
     PeerGroup,
     User,
     validate_group_slug,
 )
-from .schema_copy import schema_copy
-from .urls_helpers import group_host, society_url
+from .urls_helpers import society_url
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ def group_create(*, name: str, slug: str) -> PeerGroup:
     return group
 
 
-def _set_status(group: PeerGroup, status: str, error: str = "") -> None:
+def group_status_set(group: PeerGroup, status: str, error: str = "") -> None:
+    """Record a group's provisioning status (autocommitted, so the applicant's page sees it)."""
     group.status = status
     group.provision_error = error
     fields = ["status", "provision_error"]
@@ -100,15 +101,6 @@ def _set_status(group: PeerGroup, status: str, error: str = "") -> None:
         group.ready_at = timezone.now()
         fields.append("ready_at")
     group.save(update_fields=fields)
-
-
-def group_schema_clone(*, schema_name: str) -> None:
-    """Create `schema_name` as a copy of the template schema (tables, indexes, migration records).
-
-    Runs in one transaction: either the whole schema exists afterwards or none of it.
-    """
-    with schema_context("public"):
-        schema_copy(source=settings.TENANT_BASE_SCHEMA, target=schema_name)
 
 
 def group_schema_migrate_fresh(*, schema_name: str) -> None:
@@ -132,7 +124,7 @@ PROVISION_LOCK_CLASS = 7401  # pg advisory lock namespace: (class, group id)
 
 
 @contextmanager
-def _provision_lock(group: PeerGroup) -> Iterator[bool]:
+def group_provision_lock(group: PeerGroup) -> Iterator[bool]:
     """A session-level advisory lock: held while one process provisions `group`.
 
     PostgreSQL releases it when that process's connection ends, so a worker that dies
@@ -155,54 +147,8 @@ def group_provision_is_stalled(*, group: PeerGroup) -> bool:
     """True if the group is mid-provisioning but no process is working on it any more."""
     if group.status not in (PeerGroup.Status.CREATING, PeerGroup.Status.INVITING):
         return False
-    with _provision_lock(group) as free:
+    with group_provision_lock(group) as free:
         return free
-
-
-def group_provision(
-    *, group: PeerGroup, populate: Callable[[PeerGroup], object] | None = None
-) -> PeerGroup:
-    """Make a group's space: clone the template schema, add its primary domain, run
-    `populate` inside the new schema (mission, founding members, invitations), mark it ready.
-
-    Idempotent: a ready group is returned unchanged, and a concurrent call for the same group
-    returns at once. A failed or interrupted attempt is cleaned up (its partial schema and
-    domain removed) by the next one. On error the group is marked failed, no schema is left
-    behind, and the error is re-raised.
-    """
-    group.refresh_from_db()
-    if group.status == PeerGroup.Status.READY and schema_exists(group.schema_name):
-        return group
-    connection.set_schema_to_public()
-    with _provision_lock(group) as acquired:
-        if not acquired:
-            logger.info("Group %s is being provisioned by another process", group.pk)
-            return group
-        group.provision_started_at = timezone.now()
-        group.save(update_fields=["provision_started_at"])
-        _set_status(group, PeerGroup.Status.CREATING)
-        try:
-            GroupDomain.objects.filter(tenant=group).delete()
-            group_schema_drop(schema_name=group.schema_name)
-            group_schema_clone(schema_name=group.schema_name)
-            with transaction.atomic():
-                GroupDomain.objects.create(
-                    domain=group_host(group.slug), tenant=group, is_primary=True
-                )
-                if populate is not None:
-                    _set_status(group, PeerGroup.Status.INVITING)
-                    with tenant_context(group):
-                        populate(group)
-                _set_status(group, PeerGroup.Status.READY)
-        except Exception as exc:
-            connection.set_schema_to_public()
-            GroupDomain.objects.filter(tenant=group).delete()
-            group_schema_drop(schema_name=group.schema_name)
-            _set_status(group, PeerGroup.Status.FAILED, error=type(exc).__name__)
-            logger.exception("Provisioning group %s failed", group.pk)
-            raise
-    logger.info("Provisioned group %s", group.pk)
-    return group
 
 
 # --- Institutions and their sign-in ------------------------------------------------------------
@@ -330,6 +276,7 @@ def institution_save(
         raise ValidationError(
             {"require_sso": _("Only an institution with SAML or OpenID Connect can require it.")}
         )
+    institution.updated_at = timezone.now()
     institution.full_clean()
     institution.save()
     _social_app_sync(institution=institution, oidc_client_secret=oidc_client_secret)
@@ -340,6 +287,15 @@ def institution_save(
 # --- Group applications ------------------------------------------------------------------------
 
 APPLICATION_MAX_FOUNDERS = 20
+
+# Provisioning enters the new group's schema, so its task lives in crossschema, above this
+# layer: it is asked for by name, and crossschema's sweep finds approved groups still queued.
+APPLICATION_PROVISION_TASK = "crossschema.application_provision"
+
+
+def application_provision_request(application_id: int) -> None:
+    """Ask the worker to make an approved application's group (a Celery message by name)."""
+    current_app.send_task(APPLICATION_PROVISION_TASK, args=[application_id])
 
 
 def _normalise_emails(emails: list[str]) -> list[str]:
@@ -514,10 +470,9 @@ def application_approve(
 ) -> GroupApplication:
     """A society admin approves: the group is registered and its provisioning queued.
 
-    Side effects: e-mail to the applicant; after commit, society.tasks.application_provision.
+    Side effects: e-mail to the applicant; after commit, the provisioning task is asked for
+    (crossschema.tasks; its sweep also finds the group queued if that message is lost).
     """
-    from .tasks import application_provision_task
-
     application = _reviewable(application, actor)
     _application_validate(application)
     group = group_create(name=application.name, slug=application.slug)
@@ -528,65 +483,12 @@ def application_approve(
     _application_transition(
         application, to_state=GroupApplication.State.APPROVED, actor=actor, comment=comment.strip()
     )
-    transaction.on_commit(lambda: application_provision_task.delay(application.pk))
+    transaction.on_commit(lambda: application_provision_request(application.pk), robust=True)
     return application
-
-
-def application_provision(*, application: GroupApplication) -> PeerGroup:
-    """Make the approved group's space, seeded from the application, then e-mail invitations.
-
-    The mission draft becomes mission version 1, the applicant joins (as point-person if
-    named one), and every other founding member is invited with their role.
-    """
-    from groups.models import Membership
-    from groups.services import (
-        invitation_create,
-        invitation_email_send,
-        membership_add,
-        mission_adopt,
-    )
-
-    application = GroupApplication.objects.select_related("applicant", "group").get(
-        pk=application.pk
-    )
-    applicant = application.applicant
-    leads = set(application.point_person_emails)
-    tokens: list[tuple[int, str]] = []
-
-    def role_of(email: str) -> str:
-        return Membership.Role.POINT_PERSON if email in leads else Membership.Role.MEMBER
-
-    def populate(group: PeerGroup) -> None:
-        mission_adopt(text=application.mission_draft, actor=applicant, note="from the application")
-        membership_add(user=applicant, role=role_of(applicant.email.lower()), actor=applicant)
-        for email in application.founding_emails:
-            if email != applicant.email.lower():
-                invitation, token = invitation_create(
-                    email=email, role=role_of(email), actor=applicant
-                )
-                tokens.append((invitation.pk, token))
-
-    group = group_provision(group=application.group, populate=populate)
-    if tokens:
-        from groups.models import Invitation
-
-        with tenant_context(group):
-            for invitation_id, token in tokens:
-                try:
-                    invitation_email_send(
-                        invitation=Invitation.objects.get(pk=invitation_id), token=token
-                    )
-                except (OSError, smtplib.SMTPException):
-                    logger.warning(
-                        "Invitation %s to group %s was not e-mailed", invitation_id, group.pk
-                    )
-    return group
 
 
 def application_provision_retry(*, application: GroupApplication, actor: User) -> None:
     """Queue provisioning again after a failure or a stalled attempt (admin or applicant)."""
-    from .tasks import application_provision_task
-
     if not (actor.is_society_admin or application.applicant_id == actor.pk):
         raise PermissionDenied
     group = application.group
@@ -594,31 +496,4 @@ def application_provision_retry(*, application: GroupApplication, actor: User) -
         group.status == PeerGroup.Status.FAILED or group_provision_is_stalled(group=group)
     ):
         raise ValidationError(_("There is nothing to retry."))
-    application_provision_task.delay(application.pk)
-
-
-# --- Concluded groups ------------------------------------------------------------------------
-
-
-def groups_shred_due() -> list[str]:
-    """Destroy the confidential space of groups concluded longer than the export window ago.
-
-    Computed from database state, so a missed or repeated run is harmless. Returns the slugs.
-    """
-    from groups.services import confidential_destroy
-
-    cutoff = timezone.now() - timedelta(days=settings.HORIZONTAL_EXPORT_WINDOW_DAYS)
-    done = []
-    for group in PeerGroup.objects.filter(
-        lifecycle=PeerGroup.Lifecycle.CONCLUDED,
-        concluded_at__lte=cutoff,
-        shredded_at__isnull=True,
-        status=PeerGroup.Status.READY,
-    ):
-        with tenant_context(group):
-            confidential_destroy()
-        group.shredded_at = timezone.now()
-        group.save(update_fields=["shredded_at"])
-        done.append(group.slug)
-        logger.info("Destroyed the confidential space of concluded group %s", group.pk)
-    return done
+    application_provision_request(application.pk)

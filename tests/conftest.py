@@ -52,9 +52,10 @@ class World:
 
 
 def _make_world() -> World:
+    from crossschema.provisioning import group_provision
     from groups.models import Membership
-    from groups.services import membership_add
-    from society.services import group_create, group_provision, template_schema_migrate
+    from groups.services.membership import membership_add
+    from society.services import group_create, template_schema_migrate
     from tests.society.factories import InstitutionFactory, UserFactory
 
     template_schema_migrate()
@@ -98,29 +99,31 @@ def _make_space(alpha, people) -> dict[str, int]:
 
     from django.utils import timezone
 
-    from groups import services
+    from groups.services.achievements import achievement_add
+    from groups.services.confidential import confidential_entry_create
+    from groups.services.goals import goal_save
+    from groups.services.meetings import commitment_add, meeting_schedule
+    from groups.services.polls import poll_create
 
     with tenant_context(alpha):
         alice, bob = people["alice"], people["bob"]
-        poll = services.poll_create(
+        poll = poll_create(
             title="Spring meeting",
             duration_minutes=60,
             actor=alice,
             starts=[timezone.now() + timedelta(days=30)],
         )
-        meeting = services.meeting_schedule(
+        meeting = meeting_schedule(
             title="Past meeting",
             starts_at=timezone.now() - timedelta(days=14),
             duration_minutes=60,
             actor=alice,
         )
-        commitment = services.commitment_add(
-            meeting=meeting, owner=bob, text="Draft aims", actor=alice
-        )
-        goal = services.goal_save(owner=bob, text="Submit a K award")
-        thread = services.confidential_entry_create(author=bob, text="Job offer: thoughts?")
-        peers = services.confidential_entry_create(author=bob, text="Peers only", peers_only=True)
-        achievement = services.achievement_add(
+        commitment = commitment_add(meeting=meeting, owner=bob, text="Draft aims", actor=alice)
+        goal = goal_save(owner=bob, text="Submit a K award")
+        thread = confidential_entry_create(author=bob, text="Job offer: thoughts?")
+        peers = confidential_entry_create(author=bob, text="Peers only", peers_only=True)
+        achievement = achievement_add(
             owner=bob, kind="paper", text="Paper accepted", shareable=False
         )
         item = meeting.agenda.first().pk

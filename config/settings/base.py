@@ -62,6 +62,8 @@ SHARED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "django_celery_beat",
+    # No models: the tasks and commands that enter group schemas from the public one.
+    "crossschema",
 ]
 TENANT_APPS = [
     "groups",
@@ -231,8 +233,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Computed from database state: a missed run loses nothing, a repeated one does nothing.
-    "shred-concluded-groups": {"task": "society.groups_shred_due", "schedule": 3600.0},
+    "shred-concluded-groups": {"task": "crossschema.groups_shred_due", "schedule": 3600.0},
+    "provision-queued-groups": {
+        "task": "crossschema.applications_provision_queued",
+        "schedule": 60.0,
+    },
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
+    "directory-follow-accounts": {
+        "task": "directory.profiles_follow_accounts",
+        "schedule": 60.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

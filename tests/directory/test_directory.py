@@ -22,6 +22,7 @@ from directory.models import (
 from directory.selectors import peer_suggestions, profile_search
 from groups.models import Invitation
 from society.models import Institution, PeerGroup, User
+from society.services import institution_save
 from tests.society.factories import InstitutionFactory, UserFactory
 
 LOOKING = {"looking_for_group": True, "goals_sought": ["k_award"], "career_stage": "assistant"}
@@ -562,7 +563,10 @@ def test_a_profile_follows_its_accounts_institution_and_time_zone(db, world, cli
     assert bob.pk not in _ids(carol.get("/directory/", {"institution": moved.pk}))
     account = User.objects.get(pk=world.bob.pk)  # not the session's shared object
     account.institution, account.time_zone = moved, "Europe/Oslo"
-    account.save()
+    account.save(update_fields=["institution", "time_zone"])
+    assert bob.pk in _ids(carol.get("/directory/", {"q": "Lakeside"}))  # not yet followed
+    assert services.profiles_follow_accounts() == 1  # beat's every-minute sweep
+    assert services.profiles_follow_accounts() == 0
     for params in ({"institution": moved.pk}, {"q": "Harbor"}, {"time_zone": "Europe/Oslo"}):
         assert bob.pk in _ids(carol.get("/directory/", params)), params
 
@@ -572,6 +576,7 @@ def test_a_renamed_institution_is_found_by_its_new_name(db, world, client_for):
     carol = client_for(world.carol)
     lake = Institution.objects.get(pk=world.bob.institution_id)
     lake.name = "Lakeshore University"
-    lake.save()
+    institution_save(institution=lake, actor=None)
+    assert services.profiles_follow_accounts() >= 1
     assert bob.pk in _ids(carol.get("/directory/", {"q": "Lakeshore"}))
     assert bob.pk not in _ids(carol.get("/directory/", {"q": "Lakeside"}))

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from groups.models import Invitation, Membership
-from groups.services import invitation_create
+from groups.services.invitations import invitation_create
 from society.models import Institution, MembershipIndex, User
 from society.services import institution_save
 from society.urls_helpers import group_url

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from groups.models import Invitation, Membership
-from groups.services import invitation_create
+from groups.services.invitations import invitation_create
 from society.models import AuditEvent, MembershipIndex, User
 from tests.society.factories import UserFactory
 
@@ -111,7 +111,7 @@ def test_point_person_changes_a_role_and_removes_a_member_who_is_then_shut_out(
     db, world, client_for
 ):
     extra = UserFactory(email="temp@lakeside.edu", full_name="Temp Member")
-    from groups.services import membership_add
+    from groups.services.membership import membership_add
 
     with tenant_context(world.alpha):
         membership = membership_add(user=extra, role="member")

@@ -11,10 +11,19 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from groups import services
 from groups.models import Commitment, Meeting
 from groups.selectors import poll_ranked
-from groups.services import membership_add
+from groups.services.achievements import achievement_add
+from groups.services.meetings import (
+    attendance_record,
+    commitment_add,
+    commitment_review,
+    meeting_schedule,
+)
+from groups.services.membership import membership_add
+from groups.services.minutes import minutes_publish
+from groups.services.mission import mission_adopt, mission_review_record
+from groups.services.polls import poll_create, poll_vote
 from tests.society.factories import UserFactory
 
 SECRET = "CANARY-tenure-negotiation-91c2"
@@ -43,7 +52,7 @@ def _members_in_four_zones(world) -> dict[str, object]:
 def test_poll_ranks_by_the_worst_placed_member_across_a_dst_change(db, world, client_for):
     people = _members_in_four_zones(world)
     with tenant_context(world.alpha):
-        poll = services.poll_create(
+        poll = poll_create(
             title="March",
             duration_minutes=60,
             actor=world.alice,
@@ -52,11 +61,9 @@ def test_poll_ranks_by_the_worst_placed_member_across_a_dst_change(db, world, cl
         slots = {s.starts_at: s for s in poll.slots.all()}
         everyone = set(slots.values())
         for user in people.values():  # all four can make the late slot, two the others
-            services.poll_vote(poll=poll, voter=user, available_slot_ids={slots[LATE].pk})
+            poll_vote(poll=poll, voter=user, available_slot_ids={slots[LATE].pk})
         for name in ("chicago", "london"):
-            services.poll_vote(
-                poll=poll, voter=people[name], available_slot_ids={s.pk for s in everyone}
-            )
+            poll_vote(poll=poll, voter=people[name], available_slot_ids={s.pk for s in everyone})
         ranks = poll_ranked(poll=poll)
     assert [r.slot.starts_at for r in ranks] == [BEFORE_DST, AFTER_DST, LATE]
     late = ranks[-1]
@@ -77,7 +84,7 @@ def test_choosing_a_time_sends_ics_that_an_independent_parser_reads_right(
 ):
     people = _members_in_four_zones(world)
     with tenant_context(world.alpha):
-        poll = services.poll_create(
+        poll = poll_create(
             title="Before and after",
             duration_minutes=90,
             actor=world.alice,
@@ -111,7 +118,7 @@ def test_choosing_a_time_sends_ics_that_an_independent_parser_reads_right(
 
 def _hold_meeting(world, starts_at):
     with tenant_context(world.alpha):
-        meeting = services.meeting_schedule(
+        meeting = meeting_schedule(
             title="Career check-ins", starts_at=starts_at, duration_minutes=60, actor=world.alice
         )
         items = list(meeting.agenda.all())
@@ -168,7 +175,7 @@ def test_minutes_leave_out_confidential_items_on_the_page_and_in_the_email(
 def test_commitments_carry_over_to_the_next_agenda_and_the_dashboard(db, world, client_for):
     first, _ = _hold_meeting(world, timezone.now() - timedelta(days=7))
     with tenant_context(world.alpha):
-        commitment = services.commitment_add(
+        commitment = commitment_add(
             meeting=first, owner=world.bob, text="Submit the K99 draft", actor=world.alice
         )
     second, _ = _hold_meeting(world, timezone.now() + timedelta(days=21))
@@ -200,7 +207,7 @@ def test_attendance_shows_the_fifty_percent_line(db, world, client_for):
         meeting, _ = _hold_meeting(world, timezone.now() - timedelta(days=days))
         with tenant_context(world.alpha):
             present = {world.alice.pk} | ({world.bob.pk} if days == 30 else set())
-            services.attendance_record(meeting=meeting, present_ids=present, actor=world.alice)
+            attendance_record(meeting=meeting, present_ids=present, actor=world.alice)
     page = client_for(world.erin, world.alpha).get("/attendance/").text  # the evaluator too
     assert "3 meetings held" in page
     assert "<td>Alice Tester</td><td>3 of 3</td><td>100 %</td><td>yes</td>" in page
@@ -285,19 +292,15 @@ def test_dashboard_and_meeting_page_make_a_fixed_number_of_queries(db, world, cl
             user = UserFactory(email=f"extra{i}@lakeside.edu")
             membership_add(user=user, role="member")
         for days in range(2, 40):
-            past = services.meeting_schedule(
+            past = meeting_schedule(
                 title=f"M{days}",
                 duration_minutes=60,
                 starts_at=timezone.now() - timedelta(days=days),
                 actor=world.alice,
             )
-            services.commitment_add(
-                meeting=past, owner=world.bob, text=f"c{days}", actor=world.alice
-            )
+            commitment_add(meeting=past, owner=world.bob, text=f"c{days}", actor=world.alice)
         for i in range(10):
-            services.commitment_add(
-                meeting=meeting, owner=world.bob, text=f"now{i}", actor=world.alice
-            )
+            commitment_add(meeting=meeting, owner=world.bob, text=f"now{i}", actor=world.alice)
         meeting = Meeting.objects.get(pk=meeting.pk)
     large = (_count(bob, "/"), _count(bob, f"/meetings/{meeting.pk}/"))
     assert large == small, (small, large)
@@ -306,17 +309,13 @@ def test_dashboard_and_meeting_page_make_a_fixed_number_of_queries(db, world, cl
 def test_dashboard_shows_each_part_from_its_one_query(db, world, client_for):
     past, _items = _hold_meeting(world, timezone.now() - timedelta(days=3))
     with tenant_context(world.alpha):
-        services.mission_adopt(text="Each of us submits a K award.", actor=world.alice)
-        services.mission_review_record(outcome="kept", actor=world.alice)
+        mission_adopt(text="Each of us submits a K award.", actor=world.alice)
+        mission_review_record(outcome="kept", actor=world.alice)
         for i in range(12):
-            services.commitment_add(
-                meeting=past, owner=world.bob, text=f"Plan {i}", actor=world.alice
-            )
-        services.minutes_publish(meeting=past, actor=world.alice)
-        services.achievement_add(
-            owner=world.carol, kind="award", text="Teaching award", shareable=False
-        )
-        upcoming = services.meeting_schedule(
+            commitment_add(meeting=past, owner=world.bob, text=f"Plan {i}", actor=world.alice)
+        minutes_publish(meeting=past, actor=world.alice)
+        achievement_add(owner=world.carol, kind="award", text="Teaching award", shareable=False)
+        upcoming = meeting_schedule(
             title="April check-ins",
             starts_at=timezone.now() + timedelta(days=9),
             duration_minutes=60,
@@ -342,10 +341,8 @@ def test_dashboard_shows_each_part_from_its_one_query(db, world, client_for):
 def test_meeting_page_shows_notes_taker_outcomes_and_attendance(db, world, client_for):
     first, _ = _hold_meeting(world, timezone.now() - timedelta(days=10))
     with tenant_context(world.alpha):
-        kept = services.commitment_add(
-            meeting=first, owner=world.carol, text="Send aims", actor=world.alice
-        )
-        services.commitment_review(commitment=kept, outcome="partly", actor=world.carol)
+        kept = commitment_add(meeting=first, owner=world.carol, text="Send aims", actor=world.alice)
+        commitment_review(commitment=kept, outcome="partly", actor=world.carol)
     meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
     lead = client_for(world.alice, world.alpha)
     lead.post(f"/meetings/{meeting.pk}/attendance/", {"present": [world.bob.pk]})

@@ -114,7 +114,7 @@ def test_audit_log_lists_role_changes_for_admins(db, world, client_for):
     from django_tenants.utils import tenant_context
 
     from groups.models import Membership
-    from groups.services import membership_role_set
+    from groups.services.membership import membership_role_set
 
     with tenant_context(world.alpha):
         membership_role_set(

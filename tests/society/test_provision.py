@@ -8,11 +8,12 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection
 from django_tenants.utils import schema_exists, tenant_context
 
+from crossschema.provisioning import group_provision
+from crossschema.tasks import group_provision_task
 from groups.models import Membership
-from groups.services import membership_add
+from groups.services.membership import membership_add
 from society.models import GroupDomain, PeerGroup
-from society.services import group_create, group_provision, group_schema_drop
-from society.tasks import group_provision_task
+from society.services import group_create, group_schema_drop
 from tests.conftest import wait_for
 from tests.society.factories import UserFactory
 

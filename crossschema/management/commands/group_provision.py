@@ -1,8 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from crossschema.provisioning import group_provision
 from society.models import PeerGroup
-from society.services import group_create, group_provision
+from society.services import group_create
 from society.urls_helpers import group_url
 
 

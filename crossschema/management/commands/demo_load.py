@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from society.demo import DEMO_PASSWORD, DEMO_SIGN_IN, demo_load
+from crossschema.demo import DEMO_PASSWORD, DEMO_SIGN_IN, demo_load
 
 
 class Command(BaseCommand):

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django_tenants.utils import tenant_context
 
+from directory.models import Post
+from directory.services import post_create, profile_save
 from groups.models import Membership
-from groups.services import membership_add
+from groups.services.membership import membership_add
+from society.models import Institution, PeerGroup, User
+from society.services import group_create
 
-from .models import Institution, PeerGroup, User
-from .services import group_create, group_provision
+from .fanout import inside
+from .provisioning import group_provision
 
 DEMO_PASSWORD = "horizontal-demo"
 DEMO_SIGN_IN = "ada@northfield.edu"
@@ -145,7 +148,7 @@ def demo_load() -> dict[str, int]:
         group = group_provision(group=existing or group_create(name=name, slug=slug))
         if existing is None and slug == "educators":  # a seat to ask for in the directory
             PeerGroup.objects.filter(pk=group.pk).update(open_seats=1)
-        with tenant_context(group):
+        with inside(group):
             for email, role in members:
                 membership_add(user=users[email], role=role)
     _demo_directory(users)
@@ -158,9 +161,6 @@ def demo_load() -> dict[str, int]:
 
 def _demo_directory(users: dict[str, User]) -> None:
     """Profiles for everyone and one "seeking peers" post (made once)."""
-    from directory.models import Post
-    from directory.services import post_create, profile_save
-
     for email, (stage, specialty, methods, goals, looking) in PROFILES.items():
         profile_save(
             user=users[email],

@@ -1,0 +1,42 @@
+"""Celery tasks for cross-schema work: thin, by id, quiet when the row is gone."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from society.models import GroupApplication, PeerGroup
+from society.services import APPLICATION_PROVISION_TASK
+
+from .provisioning import application_provision, applications_queued, group_provision
+from .shredding import groups_shred_due
+
+
+@shared_task(name="crossschema.group_provision")
+def group_provision_task(group_id: int) -> None:
+    group = PeerGroup.objects.filter(pk=group_id).first()
+    if group is None:
+        return
+    group_provision(group=group)
+
+
+@shared_task(name=APPLICATION_PROVISION_TASK)
+def application_provision_task(application_id: int) -> None:
+    application = GroupApplication.objects.filter(pk=application_id, group__isnull=False).first()
+    if application is None:
+        return
+    application_provision(application=application)
+
+
+@shared_task(name="crossschema.applications_provision_queued")
+def applications_provision_queued_task() -> int:
+    """Every minute (beat): approved groups whose provisioning task was lost."""
+    queued = applications_queued()
+    for application_id in queued:
+        application_provision_task.delay(application_id)
+    return len(queued)
+
+
+@shared_task(name="crossschema.groups_shred_due")
+def groups_shred_due_task() -> dict[str, list[str]]:
+    result = groups_shred_due()
+    return {"done": result.done, "failed": result.failed}

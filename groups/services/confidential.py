@@ -1,0 +1,123 @@
+"""The confidential space: envelope encryption, threads, notices, shredding."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from society.models import User
+from society.urls_helpers import group_url
+
+from .. import crypto
+from ..crypto import KeyDestroyed
+from ..models import (
+    AgendaItem,
+    ConfidentialEntry,
+    GroupKey,
+    Membership,
+)
+from .context import current_group
+
+logger = logging.getLogger(__name__)
+
+
+def group_data_key(*, create: bool) -> bytes:
+    schema = current_group().schema_name
+    key = GroupKey.objects.first()
+    if key is None:
+        if not create or current_group().shredded_at is not None:
+            raise KeyDestroyed
+        data_key = crypto.new_data_key()
+        GroupKey.objects.create(wrapped=crypto.wrap(data_key, schema=schema))
+        return data_key
+    return crypto.unwrap(key.wrapped, schema=schema)
+
+
+@transaction.atomic
+def confidential_entry_create(*, author: User, text: str, peers_only: bool = False):
+    """Store a confidential note, encrypted with the group's data key (made on first use)."""
+    if not text.strip():
+        raise ValidationError(_("Write something first."))
+    group = current_group()
+    sealed = crypto.seal(group_data_key(create=True), text, schema=group.schema_name)
+    entry = ConfidentialEntry.objects.create(
+        author=author, peers_only=peers_only, ciphertext=sealed
+    )
+    _confidential_notify(entry)
+    return entry
+
+
+@transaction.atomic
+def confidential_reply(*, thread: ConfidentialEntry, author: User, text: str) -> ConfidentialEntry:
+    """A reply in a confidential thread; it shares the thread's audience."""
+    if not text.strip():
+        raise ValidationError(_("Write something first."))
+    group = current_group()
+    sealed = crypto.seal(group_data_key(create=True), text, schema=group.schema_name)
+    entry = ConfidentialEntry.objects.create(
+        author=author, parent=thread, peers_only=thread.peers_only, ciphertext=sealed
+    )
+    _confidential_notify(entry)
+    return entry
+
+
+def _confidential_notify(entry: ConfidentialEntry) -> None:
+    """Tell the other members that something was posted, and nothing more."""
+    group = current_group()
+    roles = [Membership.Role.POINT_PERSON, Membership.Role.MEMBER]
+    if not entry.peers_only:
+        roles.append(Membership.Role.FACILITATOR)
+    recipients = list(
+        Membership.objects.filter(is_active=True, role__in=roles)
+        .exclude(user_id=entry.author_id)
+        .values_list("user__email", flat=True)
+    )
+    body = _(
+        "Something new was posted in the confidential space of %(group)s. Sign in to read it: "
+        "%(url)s"
+    ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
+    subject = _("%(group)s: new in the confidential space") % {"group": group.name}
+
+    def send() -> None:
+        try:
+            EmailMessage(subject=subject, body=body, bcc=recipients).send()
+        except (OSError, smtplib.SMTPException):
+            logger.warning("Confidential-space notice was not e-mailed")
+
+    if recipients:
+        transaction.on_commit(send)
+
+
+def confidential_entry_text(*, entry: ConfidentialEntry) -> str:
+    """The plaintext of an entry. Raises KeyDestroyed after crypto-shredding."""
+    group = current_group()
+    return crypto.open_sealed(
+        group_data_key(create=False), entry.ciphertext, schema=group.schema_name
+    )
+
+
+@transaction.atomic
+def group_key_rewrap() -> bool:
+    """Re-wrap this group's data key with the current KEK (after adding a new HORIZONTAL_KEYS
+    entry first). Returns whether anything changed. Entries stay as they are."""
+    key = GroupKey.objects.select_for_update().first()
+    if key is None or key.wrapped.startswith(crypto.kek_id_current() + ":"):
+        return False
+    schema = current_group().schema_name
+    key.wrapped = crypto.wrap(crypto.unwrap(key.wrapped, schema=schema), schema=schema)
+    key.save(update_fields=["wrapped"])
+    return True
+
+
+@transaction.atomic
+def confidential_destroy() -> None:
+    """Destroy the group's confidential space for good: its data key, then every ciphertext
+    (confidential entries and confidential meeting notes)."""
+    GroupKey.objects.all().delete()
+    ConfidentialEntry.objects.all().delete()
+    AgendaItem.objects.filter(notes_sealed__isnull=False).update(notes_sealed=None)

@@ -1,0 +1,116 @@
+"""Invitations by e-mail: made, sent, found by token, accepted."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from society.audit import audit_record
+from society.models import AuditEvent, User
+from society.urls_helpers import group_url
+
+from ..models import (
+    Invitation,
+    Membership,
+)
+from .context import current_group
+from .membership import membership_add
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(*, email: str, role: str, actor: User) -> tuple[Invitation, str]:
+    """Invite `email` to the current group; returns the invitation and its one-time token.
+
+    Side effects: makes a (password-less) account for a new address, so the invitee can sign
+    in by e-mail code or be linked by their institution's sign-in; audit event.
+    Raises ValidationError for an unknown role or someone already in the group.
+    """
+    email = User.objects.normalize_email(email).lower()
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Unknown role."))
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and Membership.objects.filter(user=user, is_active=True).exists():
+        raise ValidationError(_("%(email)s is already in this group."), params={"email": email})
+    if user is None:
+        User.objects.create_user(email)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    audit_record(
+        kind=AuditEvent.Kind.INVITATION_SENT, actor=actor, group=current_group(), detail=role
+    )
+    return invitation, token
+
+
+def invitation_email_send(*, invitation: Invitation, token: str) -> None:
+    """E-mail the invitation link (group name, inviter, role; nothing from inside the group).
+
+    Raises the mail backend's error (the view tells the point-person to try again).
+    """
+    group = current_group()
+    context = {
+        "group_name": group.name,
+        "inviter": invitation.invited_by.display_name,
+        "role": invitation.get_role_display(),
+        "url": group_url(group.slug, f"/invitations/{token}/"),
+        "expires_at": invitation.expires_at,
+    }
+    send_mail(
+        subject=_("Invitation to join %(group)s") % {"group": group.name},
+        message=render_to_string("emails/groups/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_get_by_token(*, token: str) -> Invitation | None:
+    """The invitation this token opens, if it is still pending."""
+    invitation = Invitation.objects.filter(token_hash=token_hash(token)).first()
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Accept an invitation as `user`: they join with the invited role. Works once.
+
+    Raises PermissionDenied if `user` is not the invited address, ValidationError if the
+    invitation was used or expired meanwhile.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation has already been used or has expired."))
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    membership = membership_add(user=user, role=invitation.role, actor=invitation.invited_by)
+    audit_record(
+        kind=AuditEvent.Kind.INVITATION_ACCEPTED,
+        actor=user,
+        subject=user,
+        group=current_group(),
+        detail=invitation.role,
+    )
+    return membership

@@ -1,0 +1,66 @@
+"""Minutes: published without confidential items, e-mailed to the members."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from society.models import User
+
+from ..models import (
+    Meeting,
+    Membership,
+    Minutes,
+)
+from .context import current_group
+
+logger = logging.getLogger(__name__)
+
+
+CONFIDENTIAL_PLACEHOLDER = "A confidential topic was discussed."
+
+
+@transaction.atomic
+def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
+    """Write the minutes from the meeting (attendance, notes, everyone's action plan), leaving
+    out anything marked confidential, and e-mail them to the group's active members."""
+    items = list(meeting.agenda.select_related("member"))
+    body = render_to_string(
+        "groups/minutes.md",
+        {
+            "group": current_group(),
+            "meeting": meeting,
+            "attendance": meeting.attendance.select_related("member").order_by("member__full_name"),
+            "items": [
+                (item, CONFIDENTIAL_PLACEHOLDER if item.confidential else item.notes)
+                for item in items
+            ],
+            "commitments": meeting.commitments.select_related("owner"),
+        },
+    )
+    minutes, _created = Minutes.objects.update_or_create(
+        meeting=meeting,
+        defaults={"body": body, "published_by": actor, "published_at": timezone.now()},
+    )
+    group = current_group()
+    recipients = list(
+        Membership.objects.filter(is_active=True)
+        .exclude(role=Membership.Role.EVALUATOR)
+        .values_list("user__email", flat=True)
+    )
+    subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
+    transaction.on_commit(lambda: _minutes_email(subject, body, recipients))
+    return minutes
+
+
+def _minutes_email(subject: str, body: str, recipients: list[str]) -> None:
+    try:
+        EmailMessage(subject=subject, body=body, bcc=recipients).send()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("Minutes were not e-mailed")

@@ -1,0 +1,174 @@
+"""Meetings: list, page, attendance, notes, commitments, minutes, .ics."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..forms import CommitmentForm, CommitmentReviewForm, MeetingForm, NotesForm, localise
+from ..models import Commitment, Meeting, Membership, Minutes
+from ..permissions import (
+    access_group_steering,
+    access_meeting,
+    access_participation,
+    can_record_meeting,
+    can_steer_group,
+)
+from ..selectors import meeting_detail
+from ..services.meetings import (
+    agenda_notes_record,
+    attendance_record,
+    commitment_add,
+    commitment_review,
+    meeting_ics,
+    meeting_schedule,
+)
+from ..services.minutes import minutes_publish
+from .common import fail
+
+
+@require_http_methods(["GET", "POST"])
+def meetings(request: HttpRequest) -> HttpResponse:
+    """Upcoming and past meetings; point-persons can also schedule one directly (a social)."""
+    access_participation(request.membership)
+    form = MeetingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        access_group_steering(request.membership)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                meeting = meeting_schedule(
+                    title=data["title"],
+                    starts_at=localise(data["starts"], request.user),
+                    duration_minutes=data["duration_minutes"],
+                    link=data["link"],
+                    place=data["place"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("groups:meeting-detail", pk=meeting.pk)
+        status = 400
+    now = timezone.now()
+    return render(
+        request,
+        "groups/meetings.html",
+        {
+            "upcoming": Meeting.objects.filter(starts_at__gte=now).order_by("starts_at")[:10],
+            "past": Meeting.objects.filter(starts_at__lt=now).order_by("-starts_at")[:20],
+            "form": form if can_steer_group(request.membership) else None,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk)
+    context = meeting_detail(meeting=meeting)
+    can_record = can_record_meeting(request.membership, meeting)
+    return render(
+        request,
+        "groups/meeting_detail.html",
+        {
+            **context,
+            "meeting": meeting,
+            "can_record": can_record,
+            "outcomes": CommitmentReviewForm.base_fields["outcome"].choices,
+        },
+    )
+
+
+@require_POST
+def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk, write=True)
+    present = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+    attendance_record(meeting=meeting, present_ids=present, actor=request.user)
+    messages.success(request, _("Attendance saved."))
+    return redirect("groups:meeting-detail", pk=pk)
+
+
+@require_POST
+def meeting_notes(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk, write=True)
+    agenda_item = meeting.agenda.filter(pk=item).first()
+    if agenda_item is None:
+        raise Http404
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        agenda_notes_record(item=agenda_item, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Notes saved."))
+    return redirect("groups:meeting-detail", pk=pk)
+
+
+@require_POST
+def meeting_commitment(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk, write=True)
+    form = CommitmentForm(request.POST)
+    owner = None
+    if form.is_valid():
+        owner = (
+            Membership.objects.filter(user_id=form.cleaned_data["owner"], is_active=True)
+            .select_related("user")
+            .first()
+        )
+    if owner is None:
+        messages.error(request, _("Write the action plan for one of the members."))
+        return redirect("groups:meeting-detail", pk=pk)
+    try:
+        commitment_add(
+            meeting=meeting, owner=owner.user, text=form.cleaned_data["text"], actor=request.user
+        )
+    except ValidationError as exc:
+        fail(request, exc)
+    return redirect("groups:meeting-detail", pk=pk)
+
+
+@require_POST
+def commitment_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Last meeting's commitment marked kept / partly kept / dropped, by its owner or recorder."""
+    access_participation(request.membership)
+    commitment = Commitment.objects.select_related("meeting").filter(pk=pk).first()
+    if commitment is None:
+        raise Http404
+    if commitment.owner_id != request.user.pk and not can_steer_group(request.membership):
+        raise PermissionDenied
+    form = CommitmentReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            commitment_review(commitment=commitment, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            fail(request, exc)
+    else:
+        messages.error(request, _("Choose kept, partly kept or dropped."))
+    back = request.POST.get("back", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the minutes (GET); the note-taker or a point-person publishes them (POST)."""
+    meeting = access_meeting(request.membership, pk=pk, write=request.method == "POST")
+    if request.method == "POST":
+        minutes_publish(meeting=meeting, actor=request.user)
+        messages.success(request, _("Minutes published and e-mailed to the group."))
+        return redirect("groups:meeting-minutes", pk=pk)
+    minutes = Minutes.objects.filter(meeting=meeting).first()
+    if minutes is None:
+        raise Http404
+    return render(request, "groups/minutes.html", {"meeting": meeting, "minutes": minutes})
+
+
+@require_http_methods(["GET"])
+def meeting_ics_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk)
+    response = HttpResponse(meeting_ics([meeting]), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+    return response

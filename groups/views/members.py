@@ -1,0 +1,98 @@
+"""Members: the list, invitations by the point-person, roles, removal."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..forms import InvitationForm, RoleForm
+from ..permissions import access_member_management, access_membership
+from ..selectors import invitation_list_pending, membership_list
+from ..services.invitations import invitation_create, invitation_email_send
+from ..services.membership import membership_end, membership_role_set
+
+logger = logging.getLogger(__name__)
+
+
+def _members_page(request: HttpRequest, form: InvitationForm | None = None, status: int = 200):
+    return render(
+        request,
+        "groups/members_manage.html",
+        {
+            "memberships": membership_list(),
+            "invitations": invitation_list_pending(),
+            "form": form or InvitationForm(),
+            "roles": RoleForm.base_fields["role"].choices,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+def members_manage(request: HttpRequest) -> HttpResponse:
+    """Point-persons invite, re-role and remove members here."""
+    access_member_management(request.membership)
+    return _members_page(request)
+
+
+@require_POST
+def member_invite(request: HttpRequest) -> HttpResponse:
+    access_member_management(request.membership)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, form, status=400)
+    try:
+        invitation, token = invitation_create(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error("email", exc)
+        return _members_page(request, form, status=400)
+    try:
+        invitation_email_send(invitation=invitation, token=token)
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Invitation %s could not be e-mailed", invitation.pk)
+        messages.error(
+            request,
+            _("The invitation was saved but the e-mail could not be sent. Invite again later."),
+        )
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+    return redirect("groups:members-manage")
+
+
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access_membership(request.membership, pk=pk, write=True)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            membership_role_set(
+                membership=target, role=form.cleaned_data["role"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Role changed."))
+    else:
+        messages.error(request, _("Choose one of the roles."))
+    return redirect("groups:members-manage")
+
+
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access_membership(request.membership, pk=pk, write=True)
+    try:
+        membership_end(membership=target, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(name)s left the group.") % {"name": target.user.display_name}
+        )
+    return redirect("groups:members-manage")
