@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from society.models import PeerGroup
@@ -41,16 +42,16 @@ def ready_groups() -> Iterable[PeerGroup]:
 def for_each_group(
     groups: Iterable[PeerGroup], work: Callable[[PeerGroup], object], *, what: str
 ) -> FanoutResult:
-    """Run `work(group)` inside each group's schema.
+    """Run `work(group)` inside each group's schema, each in its own transaction.
 
-    One group's exception is logged (its id and the error's class, never its data), counted
+    One group's exception (its work rolled back whole) is logged (its id and the error's class, never its data), counted
     and left for the next run, which finds the work again from the database; the others still
     run. A Celery soft time limit is not swallowed: it stops the whole run, as it must.
     """
     result = FanoutResult()
     for group in groups:
         try:
-            with inside(group):
+            with inside(group), transaction.atomic():
                 work(group)
         except SoftTimeLimitExceeded:
             raise
