@@ -275,6 +275,7 @@ class AuditEvent(models.Model):
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
         INSTITUTION_SAVED = "institution_saved", _("Institution saved")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)

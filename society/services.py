@@ -151,6 +151,26 @@ def group_provision_is_stalled(*, group: PeerGroup) -> bool:
         return free
 
 
+# --- Accounts ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_deactivate(*, user: User, actor: User) -> User:
+    """Close an account instead of deleting it (deleting a User would cascade into group
+    tables the public schema cannot reach). Its sessions stop at the next request, since
+    Django refuses inactive accounts; its memberships stay on record in each group.
+
+    Side effects: audit event. Raises ValidationError for one's own account.
+    """
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_record(kind=AuditEvent.Kind.ACCOUNT_DEACTIVATED, actor=actor, subject=user)
+    return user
+
+
 # --- Institutions and their sign-in ------------------------------------------------------------
 
 
