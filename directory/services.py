@@ -9,6 +9,7 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -357,6 +358,8 @@ def post_deliver(*, post_id: int) -> int:
                 post_email(post=post, user=user).send()
         except IntegrityError:
             continue  # sent by an earlier attempt
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: stop here; the hourly sweep sends the rest
         except Exception as exc:  # e.g. an address the mail server refuses: the rest still go
             logger.error(
                 "directory: post %s to one member failed (%s)", post.pk, type(exc).__name__
@@ -378,6 +381,8 @@ def posts_deliver_recent(*, within: timedelta = timedelta(days=2)) -> int:
     ):
         try:
             sent += post_deliver(post_id=pk)
+        except SoftTimeLimitExceeded:
+            raise
         except Exception as exc:  # one bad post or address must not stop the others
             logger.error("directory: delivering post %s failed (%s)", pk, type(exc).__name__)
     return sent
@@ -409,6 +414,8 @@ def digests_send(*, now=None) -> int:
         for pk in list(due):
             try:
                 sent += _digest_send_one(pk=pk, period=period, now=now)
+            except SoftTimeLimitExceeded:
+                raise
             except Exception as exc:  # one failing digest must not stop the others
                 logger.error("directory: digest %s failed (%s)", pk, type(exc).__name__)
     return sent
