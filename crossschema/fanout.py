@@ -44,9 +44,9 @@ def for_each_group(
 ) -> FanoutResult:
     """Run `work(group)` inside each group's schema, each in its own transaction.
 
-    One group's exception (its work rolled back whole) is logged (its id and the error's class, never its data), counted
-    and left for the next run, which finds the work again from the database; the others still
-    run. A Celery soft time limit is not swallowed: it stops the whole run, as it must.
+    One group's exception rolls its work back whole, is logged (its id and the error's class,
+    never its data), counted, and left for the next run, which finds the work again from the
+    database; the others still run. A Celery soft time limit is not swallowed: it stops the whole run, as it must.
     """
     result = FanoutResult()
     for group in groups:

@@ -1,8 +1,8 @@
 """The Django admin sees public rows only (people, institutions, the group registry).
 
-Never group content. Whatever must go through a service is read-only here: groups (their address names
-their schema and every link), an institution's sign-in and domains (kept in step
-with its allauth provider app and audited by society.services.institution_save, at
+Never group content. Whatever must go through a service is read-only here: groups (their
+address names their schema and every link), an institution's sign-in and domains (kept in
+step with its allauth provider app and audited by society.services.institution_save, at
 /manage/institutions/), and whether an account is active (closed through
 society.services.account_deactivate). Nothing can be deleted: a user's rows reach into group
 schemas, and a group's row owns its schema.
