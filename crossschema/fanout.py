@@ -46,7 +46,8 @@ def for_each_group(
 
     One group's exception rolls its work back whole, is logged (its id and the error's class,
     never its data), counted, and left for the next run, which finds the work again from the
-    database; the others still run. A Celery soft time limit is not swallowed: it stops the whole run, as it must.
+    database; the others still run. A Celery soft time limit is not swallowed: it stops the
+    whole run, as it must.
     """
     result = FanoutResult()
     for group in groups:
