@@ -3,16 +3,31 @@
 Everything secret or host-specific comes from the environment.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+# The secret keys are read as given: django-environ would take a value starting with "$" (which
+# Django's get_random_secret_key() can make) for the name of another variable, and print the
+# rest of the key in its error.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set the DJANGO_SECRET_KEY environment variable.")
+# Retired secret keys, comma separated: what they signed (sessions, password-reset links, the
+# directory's unsubscribe links and reply addresses) stays valid while a new DJANGO_SECRET_KEY
+# is rolled out. Drop them once those have expired.
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",")
+    if key.strip()
+]
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # --- Hosts -------------------------------------------------------------------------------
