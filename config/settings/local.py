@@ -2,9 +2,11 @@
 
 import os
 
-# A published key: fine for development, never for real data.
-os.environ.setdefault("HORIZONTAL_KEYS", "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LXNlY3JldCE=")
-os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-development-key-not-for-production")
+from . import published
+
+# Published keys: fine for development, never for real data (production refuses them).
+os.environ.setdefault("HORIZONTAL_KEYS", published.DEVELOPMENT_HORIZONTAL_KEY)
+os.environ.setdefault("DJANGO_SECRET_KEY", published.DEVELOPMENT_SECRET_KEY)
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

@@ -2,9 +2,11 @@
 
 import os
 
-# A published key: fine for tests, never for real data.
-os.environ.setdefault("HORIZONTAL_KEYS", "dGVzdC1vbmx5LWtleS1lbmNyeXB0cy10ZXN0LWRhdGE=")
-os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
+from . import published
+
+# Published keys: fine for tests, never for real data (production refuses them).
+os.environ.setdefault("HORIZONTAL_KEYS", published.TEST_HORIZONTAL_KEY)
+os.environ.setdefault("DJANGO_SECRET_KEY", published.TEST_SECRET_KEY)
 # The suite's own port, whatever a surrounding `make run` environment says.
 os.environ["HORIZONTAL_BASE_URL"] = os.environ.get(
     "HORIZONTAL_TEST_BASE_URL", "http://horizontal.localhost:8765"
