@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
 
-from .models import ConfidentialEntry, Membership
+from directory.models import JoinRequest
+
+from .models import (
+    Achievement,
+    Commitment,
+    ConfidentialEntry,
+    Goal,
+    Membership,
+    SchedulingPoll,
+)
 from .selectors import meeting_get
 
 
@@ -117,3 +127,44 @@ def access_confidential_thread(membership: Membership | None, *, pk: int):
     if entry is None or (entry.peers_only and not can_see_peers_only(membership)):
         raise Http404
     return entry
+
+
+def _found(obj):
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def access_poll(membership: Membership | None, *, pk: int, write: bool = False) -> SchedulingPoll:
+    """A poll: 403 for the evaluator, 404 if absent, 403 to choose its time without the role."""
+    access_participation(membership)
+    poll = _found(SchedulingPoll.objects.filter(pk=pk).first())
+    if write and not can_steer_group(membership):
+        raise PermissionDenied
+    return poll
+
+
+def access_goal(membership: Membership | None, *, pk: int) -> Goal:
+    """A member's goal (the service lets only its owner change it); 404 if absent."""
+    access_participation(membership)
+    return _found(Goal.objects.filter(pk=pk).first())
+
+
+def access_achievement(membership: Membership | None, *, pk: int) -> Achievement:
+    access_participation(membership)
+    return _found(Achievement.objects.filter(pk=pk).first())
+
+
+def access_commitment(membership: Membership | None, *, pk: int) -> Commitment:
+    """A commitment to review: its owner or a point-person; 404 if absent."""
+    access_participation(membership)
+    commitment = _found(Commitment.objects.select_related("meeting").filter(pk=pk).first())
+    if commitment.owner_id != membership.user_id and not can_steer_group(membership):
+        raise PermissionDenied
+    return commitment
+
+
+def access_join_request(membership: Membership | None, *, pk: int) -> JoinRequest:
+    """A request to join this group, for its point-persons; 404 for another group's."""
+    access_member_management(membership)
+    return _found(JoinRequest.objects.filter(pk=pk, group=connection.tenant).first())

@@ -144,11 +144,16 @@ def group_provision_lock(group: PeerGroup) -> Iterator[bool]:
 
 
 def group_provision_is_stalled(*, group: PeerGroup) -> bool:
-    """True if the group is mid-provisioning but no process is working on it any more."""
-    if group.status not in (PeerGroup.Status.CREATING, PeerGroup.Status.INVITING):
+    """True if the group is mid-provisioning but no process is working on it any more.
+
+    The status is read again while holding the lock: a worker that finished between the
+    caller's read and the lock released it after marking the group ready, which is no stall.
+    """
+    working = (PeerGroup.Status.CREATING, PeerGroup.Status.INVITING)
+    if group.status not in working:
         return False
     with group_provision_lock(group) as free:
-        return free
+        return free and PeerGroup.objects.filter(pk=group.pk, status__in=working).exists()
 
 
 # --- Accounts ------------------------------------------------------------------------------------

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import AchievementForm
 from ..models import Achievement
-from ..permissions import access_participation
+from ..permissions import access_achievement, access_participation
 from ..services.achievements import achievement_add, achievement_celebrate
 
 
@@ -40,9 +40,6 @@ def achievements(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def achievement_celebrate_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access_participation(request.membership)
-    achievement = Achievement.objects.filter(pk=pk).first()
-    if achievement is None:
-        raise Http404
+    achievement = access_achievement(request.membership, pk=pk)
     achievement_celebrate(achievement=achievement, by=request.user)
     return redirect("groups:achievements")

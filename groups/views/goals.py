@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import GoalForm
 from ..models import Goal
-from ..permissions import access_participation
+from ..permissions import access_goal, access_participation
 from ..services.goals import goal_save
 
 
@@ -40,10 +40,7 @@ def goals(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def goal_status(request: HttpRequest, pk: int) -> HttpResponse:
-    access_participation(request.membership)
-    goal = Goal.objects.filter(pk=pk).first()
-    if goal is None:
-        raise Http404
+    goal = access_goal(request.membership, pk=pk)
     if request.POST.get("status") not in Goal.Status.values:
         messages.error(request, _("Choose a status."))
         return redirect("groups:goals")

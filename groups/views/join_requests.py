@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from directory.models import JoinRequest
 from directory.selectors import join_requests_pending
 
-from ..permissions import access_member_management
+from ..permissions import access_join_request, access_member_management
 from ..services.join_requests import join_request_answer
 
 
@@ -29,10 +28,7 @@ def join_requests(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def join_request_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access_member_management(request.membership)
-    join = JoinRequest.objects.filter(pk=pk, group=request.tenant).first()
-    if join is None:
-        raise Http404
+    join = access_join_request(request.membership, pk=pk)
     decision = request.POST.get("decision")
     if decision not in ("accept", "decline"):
         messages.error(request, _("Accept or decline the request."))

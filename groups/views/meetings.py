@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import CommitmentForm, CommitmentReviewForm, MeetingForm, NotesForm, localise
-from ..models import Commitment, Meeting, Membership, Minutes
+from ..models import Meeting, Membership, Minutes
 from ..permissions import (
+    access_commitment,
     access_group_steering,
     access_meeting,
     access_participation,
@@ -134,12 +135,7 @@ def meeting_commitment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def commitment_review_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Last meeting's commitment marked kept / partly kept / dropped, by its owner or recorder."""
-    access_participation(request.membership)
-    commitment = Commitment.objects.select_related("meeting").filter(pk=pk).first()
-    if commitment is None:
-        raise Http404
-    if commitment.owner_id != request.user.pk and not can_steer_group(request.membership):
-        raise PermissionDenied
+    commitment = access_commitment(request.membership, pk=pk)
     form = CommitmentReviewForm(request.POST)
     if form.is_valid():
         try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import PollForm, localise
 from ..models import SchedulingPoll
-from ..permissions import access_group_steering, access_participation, can_steer_group
+from ..permissions import access_group_steering, access_participation, access_poll, can_steer_group
 from ..selectors import poll_ranked
 from ..services.meetings import meeting_schedule
 from ..services.polls import poll_create, poll_vote
@@ -49,17 +49,9 @@ def polls(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _poll_or_404(pk: int) -> SchedulingPoll:
-    poll = SchedulingPoll.objects.filter(pk=pk).first()
-    if poll is None:
-        raise Http404
-    return poll
-
-
 @require_http_methods(["GET"])
 def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access_participation(request.membership)
-    poll = _poll_or_404(pk)
+    poll = access_poll(request.membership, pk=pk)
     ranks = poll_ranked(poll=poll)
     mine = {r.slot.pk for r in ranks if request.user in r.available}
     return render(
@@ -76,8 +68,7 @@ def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def poll_vote_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access_participation(request.membership)
-    poll = _poll_or_404(pk)
+    poll = access_poll(request.membership, pk=pk)
     chosen = {int(v) for v in request.POST.getlist("slot") if v.isdigit()}
     try:
         poll_vote(poll=poll, voter=request.user, available_slot_ids=chosen)
@@ -91,8 +82,7 @@ def poll_vote_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def poll_choose(request: HttpRequest, pk: int) -> HttpResponse:
     """A point-person picks a time: the meeting is created and invitations go out."""
-    access_group_steering(request.membership)
-    poll = _poll_or_404(pk)
+    poll = access_poll(request.membership, pk=pk, write=True)
     slot = poll.slots.filter(pk=request.POST.get("slot") or 0).first()
     if slot is None:
         messages.error(request, _("Choose one of the proposed times."))
