@@ -7,6 +7,7 @@ gunicorn, the browser, `make run`) use `committed`, which writes for real and cl
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import socket
@@ -185,6 +186,80 @@ def _fresh_cache_and_public_schema() -> Iterator[None]:
     connection.set_schema_to_public()
 
 
+WORLD_OBJECTS = ("alpha", "beta", "alice", "bob", "carol", "erin", "mallory", "sam", "olivia")
+
+
+def _as_data(obj) -> dict:
+    """A model instance as plain data: its attributes and the related objects it has cached."""
+    data = {k: v for k, v in vars(obj).items() if k != "_state"}
+    for name, related in obj._state.fields_cache.items():
+        data[f"cached {name}"] = related and {
+            k: v for k, v in vars(related).items() if k != "_state"
+        }
+    return copy.deepcopy(data)
+
+
+def _world_rows(world) -> dict:
+    """What the database holds now for the world's people, groups, institutions, memberships.
+
+    `last_login` is left out: every sign-in writes it (for real, in the `committed` tests).
+    """
+    from society.models import Institution, PeerGroup, User
+
+    people = [getattr(world, name).pk for name in WORLD_OBJECTS[2:]]
+    users = list(User.objects.filter(pk__in=people).order_by("pk").values())
+    for user in users:
+        user.pop("last_login")
+    rows = {
+        "users": users,
+        "groups": list(
+            PeerGroup.objects.filter(pk__in=[world.alpha.pk, world.beta.pk]).order_by("pk").values()
+        ),
+        "institutions": list(
+            Institution.objects.filter(pk__in={u["institution_id"] for u in users})
+            .order_by("pk")
+            .values()
+        ),
+    }
+    with connection.cursor() as cursor:
+        for group in (world.alpha, world.beta):
+            cursor.execute(
+                f'SELECT user_id, role, is_active FROM "{group.schema_name}".groups_membership'
+                " ORDER BY user_id"
+            )
+            rows[group.slug] = cursor.fetchall()
+    return rows
+
+
+@pytest.fixture(autouse=True)
+def _world_is_left_as_it_was(request) -> Iterator[None]:
+    """A test that uses `world` must leave it as it found it: the session's objects in memory,
+    and their rows in the database (a `db` test's rollback restores those; a `committed` test
+    must clean up). Change, or hand to code that may change, `fresh(world.bob)` instead."""
+    if "world" not in request.fixturenames:
+        yield
+        return
+    world = request.getfixturevalue("world")
+    blocker = request.getfixturevalue("django_db_blocker")
+    memory = {name: _as_data(getattr(world, name)) for name in WORLD_OBJECTS}
+    samples = copy.deepcopy(world.samples)
+    with blocker.unblock():
+        rows = _world_rows(world)
+    yield
+    changed = {}
+    for name in WORLD_OBJECTS:
+        now = _as_data(getattr(world, name))
+        keys = {*now, *memory[name]}
+        diff = sorted(k for k in keys if now.get(k, "<none>") != memory[name].get(k, "<none>"))
+        if diff:
+            changed[f"world.{name}"] = diff
+    assert not changed, f"the test changed the session's shared objects: {changed}"
+    assert world.samples == samples, "the test changed world.samples"
+    with blocker.unblock():
+        connection.set_schema_to_public()
+        assert _world_rows(world) == rows, "the test left the world's rows changed"
+
+
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker) -> Iterator[None]:
     """Database access outside a test transaction, for tests that other processes must see."""
@@ -192,6 +267,12 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[None]:
         assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
         yield
         connection.set_schema_to_public()
+
+
+def fresh(obj):
+    """A new copy of `obj` (one of the session's `world` objects) as the database holds it now:
+    to change, or to hand to code that may change it or cache related rows on it."""
+    return type(obj).objects.get(pk=obj.pk)
 
 
 def host_of(group=None) -> str:
@@ -203,12 +284,16 @@ def host_of(group=None) -> str:
 
 @pytest.fixture
 def client_for() -> Callable[..., Client]:
-    """client_for(user, group): a test client signed in as `user`, talking to `group`'s host."""
+    """client_for(user, group): a test client signed in as `user`, talking to `group`'s host.
+
+    It signs in a copy: a sign-in sets `last_login` and `backend` on the object it is given,
+    and `user` is often one of the session's shared `world` objects.
+    """
 
     def make(user=None, group=None) -> Client:
         client = Client(HTTP_HOST=host_of(group))
         if user is not None:
-            client.force_login(user)
+            client.force_login(copy.copy(user))
         return client
 
     return make

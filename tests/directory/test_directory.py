@@ -23,6 +23,7 @@ from directory.selectors import peer_suggestions, profile_search
 from groups.models import Invitation
 from society.models import Institution, PeerGroup, User
 from society.services import institution_save
+from tests.conftest import fresh
 from tests.society.factories import InstitutionFactory, UserFactory
 
 LOOKING = {"looking_for_group": True, "goals_sought": ["k_award"], "career_stage": "assistant"}
@@ -64,7 +65,9 @@ def test_a_field_kept_from_members_is_never_shown_found_or_explained(
     assert bob.pk in _ids(pages["by name"])  # the person is found, the field is not
     assert bob.pk not in _ids(pages["by value"]) and bob.pk not in _ids(pages["by filter"])
     assert f'data-suggestion="{bob.pk}"' in pages["suggestions"].text
-    thread = services.post_create(author=world.bob, kind="seeking", title="Peers?", body="Hi")
+    thread = services.post_create(
+        author=fresh(world.bob), kind="seeking", title="Peers?", body="Hi"
+    )
     sent = [
         services.post_email(post=thread, user=world.carol),
         services.digest_email(
@@ -269,7 +272,7 @@ def test_header_breaking_input_and_odd_tokens_get_clear_answers(db, world, clien
 
 def test_one_refused_address_does_not_stop_the_others(db, world, monkeypatch):
     for user in (world.alice, world.carol, world.erin):
-        services.subscription_set(user=user, delivery="each")
+        services.subscription_set(user=fresh(user), delivery="each")
     thread = services.post_create(author=world.bob, kind="question", title="Q", body="B")
     real_send = services.EmailMessage.send
 
@@ -544,13 +547,13 @@ def test_links_in_sent_mail_survive_a_secret_key_rotation(db, world, settings):
 
 
 def test_the_hourly_sweep_sends_what_a_lost_task_did_not_once(db, world):
-    services.subscription_set(user=world.carol, delivery="each")
-    services.subscription_set(user=world.alice, delivery="each")
+    services.subscription_set(user=fresh(world.carol), delivery="each")
+    services.subscription_set(user=fresh(world.alice), delivery="each")
     # post_create's task never ran (no on_commit in this test: as if the broker was down)
     thread = services.post_create(author=world.bob, kind="question", title="Lost", body="B")
     assert services.post_deliver(post_id=thread.pk) == 2
     mail.outbox.clear()
-    services.subscription_set(user=world.erin, delivery="each")
+    services.subscription_set(user=fresh(world.erin), delivery="each")
     assert services.posts_deliver_recent() == 1  # only Erin had not had it
     assert [m.to for m in mail.outbox] == [[world.erin.email]]
     assert services.posts_deliver_recent() == 0

@@ -20,7 +20,7 @@ from directory.tasks import digests_send
 from groups.models import Invitation
 from society.models import PeerGroup
 from society.urls_helpers import group_url, society_url
-from tests.conftest import host_of, wait_for
+from tests.conftest import fresh, host_of, wait_for
 from tests.e2e.test_browser import password_sign_in, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
@@ -146,7 +146,7 @@ def test_profile_search_post_digest_and_join_a_group(
             assert Invitation.objects.filter(email=olivia.email, accepted_at=None).exists()
         assert JoinRequest.objects.get(user=olivia).status == "accepted"
         bob = Client(HTTP_HOST=host_of())  # another member, looking for what she kept
-        bob.force_login(world.bob)
+        bob.force_login(fresh(world.bob))  # a sign-in writes on the object it is given
         for url in ("/directory/", "/directory/suggestions/", f"/directory/people/{mine}/"):
             assert PRIVATE not in bob.get(url, {"q": "Olivia"}).text.split("results-heading")[-1]
     finally:

@@ -24,6 +24,7 @@ from groups.services.membership import membership_add
 from groups.services.minutes import minutes_publish
 from groups.services.mission import mission_adopt, mission_review_record
 from groups.services.polls import poll_create, poll_vote
+from society.models import PeerGroup
 from tests.society.factories import UserFactory
 
 SECRET = "CANARY-tenure-negotiation-91c2"
@@ -273,8 +274,7 @@ def test_goals_norms_pledge_achievements_and_seats(db, world, client_for):
     )
     assert "R01 submitted" in client_for(world.alice, world.alpha).get("/achievements/").text
     client_for(world.alice, world.alpha).post("/seats/", {"seats": "2"})
-    world.alpha.refresh_from_db()
-    assert world.alpha.open_seats == 2
+    assert PeerGroup.objects.get(pk=world.alpha.pk).open_seats == 2
 
 
 def _count(client, url) -> int:
