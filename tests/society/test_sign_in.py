@@ -132,13 +132,26 @@ def test_sign_in_rotates_the_session_and_an_expired_session_must_sign_in_again(
     from django.utils import timezone
 
     site = client_for()
-    site.get("/accounts/login/")
-    before = site.cookies.get("sessionid")
+    # A visitor who already has a session before signing in (or one an attacker planted).
+    pre = site.session
+    pre["seen_before_sign_in"] = True
+    pre.save()
+    before = site.cookies["sessionid"].value
+    assert Session.objects.filter(session_key=before).exists()
+
     assert _login(site, world.bob.email, PASSWORD).status_code == 302
     after = site.cookies["sessionid"].value
-    assert before is None or before.value != after
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()
     site.defaults["HTTP_HOST"] = "alpha.horizontal.localhost:8765"
     assert site.get("/").status_code == 200
+    # the old key opens nothing: whoever held it is still signed out
+    old = client_for(None, world.alpha)
+    old.cookies["sessionid"] = before
+    refused = old.get("/")
+    assert refused.status_code == 302
+    assert refused["Location"].startswith("http://horizontal.localhost:8765/accounts/login/")
+
     Session.objects.filter(session_key=after).update(
         expire_date=timezone.now() - timedelta(seconds=1)
     )
