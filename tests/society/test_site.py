@@ -4,6 +4,10 @@ import subprocess
 import sys
 from urllib.parse import quote
 
+from django_tenants.utils import tenant_context
+
+from groups.models import Membership
+from groups.services import membership_add
 from tests.conftest import ROOT
 from tests.society.factories import UserFactory
 
@@ -108,11 +112,30 @@ def test_healthz(db, client_for):
 
 
 def test_deactivated_member_is_shut_out(db, world, client_for):
-    user = UserFactory(email="gone@example.edu")
-    client = client_for(user, world.alpha)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    assert client.get("/").status_code == 302
+    """A member of alpha whose account is deactivated loses the group at their next request,
+    in the session they already have, and cannot sign in again."""
+    member = UserFactory(email="leaving@lakeside.edu", full_name="Leaving Member")
+    with tenant_context(world.alpha):
+        membership_add(user=member, role="member")
+    client = client_for(member, world.alpha)
+    for path in ("/", "/mission/", "/meetings/"):
+        assert client.get(path).status_code == 200, path  # a member, let in
+
+    member.is_active = False  # as a society admin does it, in the Django admin
+    member.save(update_fields=["is_active"])
+    for path in ("/", "/mission/", "/meetings/"):
+        refused = client.get(path)
+        assert refused.status_code == 302, path
+        assert refused["Location"].startswith(
+            "http://horizontal.localhost:8765/accounts/login/?next="
+        ), path
+    with tenant_context(world.alpha):  # the account, not the membership, shuts them out
+        assert Membership.objects.get(user=member).is_active
+    again = client_for().post(
+        "/accounts/login/", {"login": member.email, "password": "correct horse battery"}
+    )
+    assert again.status_code == 302 and again["Location"] == "/accounts/inactive/"
+    assert "_auth_user_id" not in again.wsgi_request.session
 
 
 def test_production_settings_pass_the_deploy_check():
