@@ -142,13 +142,17 @@ def _visitor(world, who):
     }[who]
 
 
-def url_of(name, world):
-    """The URL of `name` in alpha, with sample arguments (Erin's membership, a bogus token)."""
+def url_of(name, world, samples=None):
+    """The URL of `name` in alpha, with sample arguments (Erin's membership, a bogus token);
+    or with another group's `samples` (the same keys, and "membership")."""
     kwargs = {}
-    sample = world.samples
+    sample = world.samples if samples is None else samples
     if name in ("groups:member-role", "groups:member-remove"):
-        with tenant_context(world.alpha):
-            kwargs = {"pk": Membership.objects.get(user=world.erin).pk}
+        if samples is not None:
+            kwargs = {"pk": samples["membership"]}
+        else:
+            with tenant_context(world.alpha):
+                kwargs = {"pk": Membership.objects.get(user=world.erin).pk}
     elif name == "groups:join-request-decide":
         kwargs = {"pk": 999999}
     elif name in ("groups:invitation-detail", "groups:calendar-feed"):
