@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import vobject
@@ -75,16 +75,44 @@ def test_the_export_opens_with_independent_parsers(db, world, client_for):
     response = client_for(world.alice, world.alpha).get("/export/")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert 'filename="alpha-export-' in response["Content-Disposition"]
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert set(archive.namelist()) == {"group.json", "meetings.ics", "minutes/README.md"}
-    data = json.loads(archive.read("group.json"))
-    assert data["group"]["name"] == "Alpha Peer Group"
-    assert {m["name"] for m in data["members"]} >= {"Alice Tester", "Bob Tester"}
-    assert data["missions"][0]["text"] == "Promotion for all of us."
-    assert MARKER in [e["text"] for e in data["confidential_entries"]]
-    calendar = vobject.readOne(archive.read("meetings.ics").decode())
-    assert calendar.name == "VCALENDAR" and calendar.prodid.value.startswith("-//Horizontal")
     assert "no-store" in response["Cache-Control"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.testzip() is None  # every member's CRC checks out
+    names = archive.namelist()
+    assert {"group.json", "meetings.ics"} <= set(names)
+    assert all(n.endswith(".md") for n in names if n.startswith("minutes/"))  # Markdown
+
+    data = json.loads(archive.read("group.json"))
+    group = _alpha(world)
+    assert (data["group"]["name"], data["group"]["address"]) == ("Alpha Peer Group", "alpha")
+    assert (data["group"]["stage"], data["group"]["lifecycle"]) == (group.stage, group.lifecycle)
+    exported_at = datetime.fromisoformat(data["exported_at"])
+    assert abs(timezone.now() - exported_at) < timedelta(minutes=1)
+    assert sorted((m["name"], m["email"], m["role"], m["active"]) for m in data["members"]) == [
+        ("Alice Tester", world.alice.email, "point_person", True),
+        ("Bob Tester", world.bob.email, "member", True),
+        ("Carol Tester", world.carol.email, "facilitator", True),
+        ("Erin Tester", world.erin.email, "evaluator", True),
+    ]
+    assert {m["institution"] for m in data["members"]} == {
+        "Northfield University",
+        "Lakeside College",
+    }
+    assert [(m["version"], m["text"]) for m in data["missions"]] == [
+        (1, "Promotion for all of us.")
+    ]
+    # decrypted, with who wrote them and whether they were for peers only
+    assert sorted(
+        (e["author"], e["text"], e["peers_only"]) for e in data["confidential_entries"]
+    ) == [
+        ("Bob Tester", MARKER, False),
+        ("Bob Tester", "Job offer: thoughts?", False),
+        ("Bob Tester", "Peers only", True),
+    ]
+
+    calendar = vobject.readOne(archive.read("meetings.ics").decode())
+    assert calendar.name == "VCALENDAR" and calendar.version.value == "2.0"
+    assert calendar.prodid.value.startswith("-//Horizontal")
 
 
 def test_confidential_text_is_only_ciphertext_in_the_database(db, world):
