@@ -66,7 +66,8 @@ def test_wrong_password_gets_a_form_error_not_a_crash(db, world, client_for):
     response = client_for().post("/accounts/login/", {"login": world.bob.email, "password": "nope"})
     assert response.status_code == 200
     assert "not correct" in response.text
-    assert 'aria-invalid="true"' in response.text or 'role="alert"' in response.text
+    # a wrong password is the form's own error (not a field's), in the alert box
+    assert '<div class="form-errors" role="alert"><p>' in response.text
 
 
 def test_sign_in_pages_do_not_exist_on_group_hosts(db, world, client_for):
@@ -79,7 +80,7 @@ def test_open_sign_up_is_closed(db, client_for):
         "/accounts/signup/",
         {"email": "new@example.edu", "password1": "x8!kdk39dkd", "password2": "x8!kdk39dkd"},
     )
-    assert "Sign Up Closed" in response.text or response.status_code == 404
+    assert response.status_code == 404  # the page does not exist (allauth's is not routed)
     from society.models import User
 
     assert not User.objects.filter(email="new@example.edu").exists()
