@@ -28,10 +28,12 @@ def calendar_feed_revoke(*, member: User) -> None:
 
 
 def calendar_feed_member(*, token: str) -> User | None:
-    """The active member a feed token belongs to, if any."""
+    """The active member a feed token belongs to, if any (not a closed account's)."""
     feed = (
         CalendarFeed.objects.select_related("member").filter(token_hash=token_hash(token)).first()
     )
-    if feed is None or not Membership.objects.filter(user=feed.member, is_active=True).exists():
+    if feed is None or not feed.member.is_active:
+        return None
+    if not Membership.objects.filter(user=feed.member, is_active=True).exists():
         return None
     return feed.member

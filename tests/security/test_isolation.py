@@ -12,8 +12,21 @@ from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
-from groups import services
 from groups.models import Membership, Mission, WorkerCheck
+from groups.services.achievements import achievement_add
+from groups.services.calendar import calendar_feed_issue
+from groups.services.charter import charter_update
+from groups.services.confidential import confidential_entry_create, confidential_reply
+from groups.services.goals import goal_save
+from groups.services.meetings import (
+    agenda_notes_record,
+    attendance_record,
+    commitment_add,
+    meeting_schedule,
+)
+from groups.services.minutes import minutes_publish
+from groups.services.mission import mission_adopt
+from groups.services.polls import poll_create
 from society.models import GroupDomain, PeerGroup
 from tests.conftest import fresh
 from tests.groups.test_role_matrix import GET, OTHER, POST, url_of
@@ -22,7 +35,7 @@ from tests.groups.test_role_matrix import GET, OTHER, POST, url_of
 def test_a_row_in_alpha_cannot_be_read_from_betas_schema_or_from_public(db, world, client_for):
     marker = uuid.uuid4().hex
     with tenant_context(world.alpha):
-        services.mission_adopt(text=f"{marker} alpha's mission", actor=world.alice)
+        mission_adopt(text=f"{marker} alpha's mission", actor=world.alice)
         WorkerCheck.objects.create(requested_by=world.alice)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -55,51 +68,47 @@ def _plant(group, lead, member, marker) -> tuple[dict, str]:
     (for url_of) and the lead's calendar-feed token."""
     now = timezone.now()
     with tenant_context(group):
-        services.mission_adopt(text=f"{marker}-mission", actor=lead)
-        services.charter_update(actor=lead, work_between_meetings=f"{marker}-norms")
-        goal = services.goal_save(
-            owner=member, text=f"{marker}-goal", alignment=f"{marker}-alignment"
-        )
-        thread = services.confidential_entry_create(author=lead, text=f"{marker}-confidential")
-        services.confidential_reply(thread=thread, author=member, text=f"{marker}-reply")
-        peers = services.confidential_entry_create(
+        mission_adopt(text=f"{marker}-mission", actor=lead)
+        charter_update(actor=lead, work_between_meetings=f"{marker}-norms")
+        goal = goal_save(owner=member, text=f"{marker}-goal", alignment=f"{marker}-alignment")
+        thread = confidential_entry_create(author=lead, text=f"{marker}-confidential")
+        confidential_reply(thread=thread, author=member, text=f"{marker}-reply")
+        peers = confidential_entry_create(
             author=member, text=f"{marker}-peers-only", peers_only=True
         )
-        poll = services.poll_create(
+        poll = poll_create(
             title=f"{marker}-poll",
             duration_minutes=60,
             actor=lead,
             starts=[now + timedelta(days=30)],
         )
-        past = services.meeting_schedule(
+        past = meeting_schedule(
             title=f"{marker}-past-meeting",
             starts_at=now - timedelta(days=7),
             duration_minutes=60,
             actor=lead,
         )
         first, second = past.agenda.order_by("position")[:2]
-        services.attendance_record(meeting=past, present_ids={lead.pk, member.pk}, actor=lead)
-        services.agenda_notes_record(
-            item=first, notes=f"{marker}-notes", confidential=False, actor=lead
-        )
-        services.agenda_notes_record(
+        attendance_record(meeting=past, present_ids={lead.pk, member.pk}, actor=lead)
+        agenda_notes_record(item=first, notes=f"{marker}-notes", confidential=False, actor=lead)
+        agenda_notes_record(
             item=second, notes=f"{marker}-sealed-notes", confidential=True, actor=lead
         )
-        commitment = services.commitment_add(
+        commitment = commitment_add(
             meeting=past, owner=member, text=f"{marker}-commitment", actor=lead
         )
-        services.minutes_publish(meeting=past, actor=lead)
-        services.meeting_schedule(
+        minutes_publish(meeting=past, actor=lead)
+        meeting_schedule(
             title=f"{marker}-next-meeting",
             starts_at=now + timedelta(days=3),
             duration_minutes=60,
             actor=lead,
             place=f"{marker}-place",
         )
-        achievement = services.achievement_add(
+        achievement = achievement_add(
             owner=member, kind="paper", text=f"{marker}-achievement", shareable=False
         )
-        token = services.calendar_feed_issue(member=lead)
+        token = calendar_feed_issue(member=lead)
         samples = {
             "poll": poll.pk,
             "meeting": past.pk,

@@ -7,7 +7,9 @@ from urllib.parse import quote
 from django_tenants.utils import tenant_context
 
 from groups.models import Membership
-from groups.services import membership_add
+from groups.services.calendar import calendar_feed_issue
+from groups.services.membership import membership_add
+from society.services import account_deactivate
 from tests.conftest import ROOT
 from tests.society.factories import UserFactory
 
@@ -118,12 +120,14 @@ def test_deactivated_member_is_shut_out(db, world, client_for):
     member = UserFactory(email="leaving@lakeside.edu", full_name="Leaving Member")
     with tenant_context(world.alpha):
         membership_add(user=member, role="member")
+        feed = f"/calendar/feed/{calendar_feed_issue(member=member)}.ics"
     client = client_for(member, world.alpha)
     for path in ("/", "/mission/", "/meetings/"):
         assert client.get(path).status_code == 200, path  # a member, let in
+    assert client_for(None, world.alpha).get(feed).status_code == 200
 
-    member.is_active = False  # as a society admin does it, in the Django admin
-    member.save(update_fields=["is_active"])
+    account_deactivate(user=member, actor=world.sam)  # what the admin's action calls
+    assert client_for(None, world.alpha).get(feed).status_code == 404
     for path in ("/", "/mission/", "/meetings/"):
         refused = client.get(path)
         assert refused.status_code == 302, path
