@@ -7,6 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 
 from directory import services
+from tests.conftest import fresh
 
 
 class _Refused(Exception):
@@ -31,8 +32,8 @@ def _failing_for(monkeypatch, address: str, error: type[BaseException]) -> None:
 
 def test_one_refused_address_does_not_stop_the_others(db, world, monkeypatch):
     for user in (world.carol, world.alice):
-        services.subscription_set(user=user, delivery="each")
-    thread = services.post_create(author=world.bob, kind="question", title="T", body="B")
+        services.subscription_set(user=fresh(user), delivery="each")
+    thread = services.post_create(author=fresh(world.bob), kind="question", title="T", body="B")
     _failing_for(monkeypatch, world.alice.email, _Refused)
     assert services.post_deliver(post_id=thread.pk) == 1
     assert [m.to for m in mail.outbox] == [[world.carol.email]]
@@ -42,8 +43,8 @@ def test_one_refused_address_does_not_stop_the_others(db, world, monkeypatch):
 
 
 def test_a_soft_time_limit_is_not_swallowed_by_the_delivery_loops(db, world, monkeypatch):
-    services.subscription_set(user=world.carol, delivery="each")
-    thread = services.post_create(author=world.bob, kind="question", title="T", body="B")
+    services.subscription_set(user=fresh(world.carol), delivery="each")
+    thread = services.post_create(author=fresh(world.bob), kind="question", title="T", body="B")
     _failing_for(monkeypatch, world.carol.email, SoftTimeLimitExceeded)
     with pytest.raises(SoftTimeLimitExceeded):
         services.post_deliver(post_id=thread.pk)

@@ -4,8 +4,11 @@ The mail server pipes each message sent to a reply address to this command, e.g.
 
     # master.cf
     directory unix - n n - - pipe
-      flags=Rq user=horizontal argv=/srv/horizontal/.venv/bin/python
-      /srv/horizontal/manage.py directory_inbound --recipient ${recipient}
+      flags=Rq user=horizontal argv=/srv/horizontal/bin/manage
+      directory_inbound --recipient ${recipient}
+
+(`bin/manage` is the README's wrapper that exports the services' environment: a pipe has none,
+and manage.py refuses to start without the production secrets.)
 
 The exit status follows sysexits.h, which mail servers read:
 
