@@ -1,20 +1,10 @@
 """URLs of the society site (the base host): sign-in, the society's pages, management, admin."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.shortcuts import redirect
 from django.urls import include, path
-from django.utils.http import urlencode
 
 from society import views
 
-
-def admin_login(request, extra_context=None):
-    # The Django admin signs in through allauth too: one sign-in page, one set of rate limits.
-    return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
-
-
-admin.site.login = admin_login
 handler403 = "society.views.permission_denied"
 
 urlpatterns = [

@@ -136,12 +136,19 @@ def demo_load() -> dict[str, int]:
             )
             user.save(update_fields=["full_name", "institution", "time_zone"])
             users[p.email] = user
-        if not User.objects.filter(email__iexact=SOCIETY_ADMIN).exists():
-            User.objects.create_superuser(
+        # A society admin, not a Django superuser: the society's work needs no more (and an
+        # older demo database's superuser flags are taken back).
+        admin = User.objects.filter(email__iexact=SOCIETY_ADMIN).first()
+        if admin is None:
+            User.objects.create_user(
                 SOCIETY_ADMIN,
                 DEMO_PASSWORD,
                 full_name="Society Administrator",
                 is_society_admin=True,
+            )
+        else:
+            User.objects.filter(pk=admin.pk).update(
+                is_staff=False, is_superuser=False, is_society_admin=True
             )
     for slug, name, members in GROUPS:
         existing = PeerGroup.objects.filter(slug=slug).first()

@@ -1,22 +1,39 @@
-"""The Django admin sees public rows only (people, institutions, the group registry).
+"""The Django admin: society admins look up public rows (people, institutions, the group
+registry). Never group content, and nothing that lets anyone act as a member.
 
-Never group content. Whatever must go through a service is read-only here: groups (their
-address names their schema and every link), an institution's sign-in and domains (kept in
-step with its allauth provider app and audited by society.services.institution_save, at
-/manage/institutions/), and whether an account is active (closed through
-society.services.account_deactivate). Nothing can be deleted: a user's rows reach into group
-schemas, and a group's row owns its schema.
+It opens for `is_society_admin` accounts only (Django's staff and superuser flags give nothing
+here), lists only society's own models (allauth's provider apps hold client secrets, its
+tokens and addresses are members' data, beat's schedule is the operators'), and whatever must
+go through a service is read-only: groups (their address names their schema and every link),
+institutions (their sign-in and domains are kept in step with allauth and audited by
+society.services.institution_save, at /manage/institutions/), and accounts, whose passwords,
+flags, institution and time zone no admin may set; an account is closed through
+society.services.account_deactivate. Nothing can be added or deleted here.
 """
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 
+from .admin_site import is_society_admin as _is_society_admin
 from .models import Institution, PeerGroup, User
 from .services import account_deactivate
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Society admins may look; changing goes through the services and their pages."""
+
+    def has_module_permission(self, request) -> bool:
+        return _is_society_admin(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _is_society_admin(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -27,23 +44,18 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(NoDeleteAdmin, BaseUserAdmin):
+class UserAdmin(ReadOnlyAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "institution", "is_society_admin", "is_active"]
     search_fields = ["email", "full_name"]
-    list_filter = ["is_society_admin", "is_active", "is_staff"]
-    fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name", "institution", "time_zone"]}),
-        ("Roles", {"fields": ["is_active", "is_society_admin", "is_staff", "is_superuser"]}),
-    ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    # The institution comes from the e-mail domain and sign-in; the zone is the member's own.
-    readonly_fields = ["institution", "time_zone", "is_active"]
-    filter_horizontal = []
+    list_filter = ["is_society_admin", "is_active"]
+    fields = ["email", "full_name", "institution", "time_zone", "is_active", "is_society_admin"]
     actions = ["deactivate"]
 
-    @admin.action(description="Deactivate the selected accounts")
+    def has_deactivate_permission(self, request) -> bool:
+        return _is_society_admin(request)
+
+    @admin.action(description="Deactivate the selected accounts", permissions=["deactivate"])
     def deactivate(self, request, queryset) -> None:
         done = 0
         for user in queryset:
@@ -57,30 +69,18 @@ class UserAdmin(NoDeleteAdmin, BaseUserAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(NoDeleteAdmin):
-    """View only: institutions are added and changed at /manage/institutions/."""
+class InstitutionAdmin(ReadOnlyAdmin):
+    """Institutions are added and changed at /manage/institutions/."""
 
     list_display = ["name", "slug", "sign_in", "require_sso"]
     search_fields = ["name"]
-    exclude = ["saml_metadata_xml"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["name", "slug", "email_domains", "sign_in", "require_sso", "saml_entity_id"]
 
 
 @admin.register(PeerGroup)
-class PeerGroupAdmin(NoDeleteAdmin):
-    """View only: groups are made by approving an application (or `manage.py group_provision`)
-    and steered by their point-persons."""
+class PeerGroupAdmin(ReadOnlyAdmin):
+    """Groups are made by approving an application (or `manage.py group_provision`) and
+    steered by their point-persons."""
 
     list_display = ["name", "slug", "status", "created_at", "ready_at"]
     fields = ["name", "slug", "schema_name", "status", "provision_error", "created_at", "ready_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -59,7 +59,6 @@ CSRF_TRUSTED_ORIGINS = [HORIZONTAL_BASE_URL]
 # No group app may ever appear in SHARED_APPS: a missing group schema would then silently
 # fall back to public tables of the same name.
 SHARED_APPS = [
-    "django_tenants",
     "society",
     "directory",
     "django.contrib.contenttypes",
@@ -67,7 +66,10 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # The admin on the society's own site (society.admin); before django_tenants, whose admin
+    # templates expect a tenant on every request (the base host has none).
+    "society.apps.SocietyAdminConfig",
+    "django_tenants",
     "django.contrib.humanize",
     "django.contrib.postgres",
     "allauth",

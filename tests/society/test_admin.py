@@ -11,7 +11,46 @@ from tests.society.factories import UserFactory
 
 @pytest.fixture
 def superuser(db):
+    """A society admin (the flag the admin opens for) who is also a Django superuser: neither
+    flag lets the admin change what must go through a service."""
     return UserFactory(is_staff=True, is_superuser=True, is_society_admin=True)
+
+
+def test_every_admin_page_answers_for_a_society_admin(db, world, client_for):
+    """The admin's index, and each registered model's list, add and change pages: 200 where
+    the admin offers the page, 403 where it does not (nothing can be added here)."""
+    from django.contrib import admin
+
+    society_admin = client_for(world.sam)
+    assert society_admin.get("/admin/").status_code == 200
+    objects = {User: world.alice, Institution: Institution.objects.first(), PeerGroup: world.alpha}
+    assert set(admin.site._registry) == set(objects)  # nothing of allauth's or beat's
+    for model, obj in objects.items():
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert society_admin.get(base).status_code == 200, base
+        assert society_admin.get(f"{base}?q=a").status_code == 200, base
+        assert society_admin.get(f"{base}{obj.pk}/change/").status_code == 200, base
+        assert society_admin.get(f"{base}{obj.pk}/history/").status_code == 200, base
+        assert society_admin.get(f"{base}add/").status_code == 403, base
+        assert society_admin.get(f"{base}{obj.pk}/delete/").status_code == 403, base
+    page = society_admin.get(f"/admin/society/user/{world.alice.pk}/change/").text
+    assert world.alice.email in page
+    assert 'name="password' not in page and "../password/" not in page  # no field, no link
+    for path in ("password/", "password/change/"):
+        final = society_admin.get(f"/admin/society/user/{world.alice.pk}/{path}", follow=True)
+        assert 'name="password1"' not in final.text, path  # no way to set a member's password
+
+
+def test_staff_flags_alone_do_not_open_the_admin(db, world, client_for):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    for user in (staff, world.bob):
+        response = client_for(user).get("/admin/society/user/", follow=True)
+        assert response.status_code == 403
+        assert world.alice.email not in response.text
+    signed_out = client_for().get("/admin/society/user/", follow=True)
+    assert signed_out.redirect_chain[-1][0].endswith(
+        "/accounts/login/?next=%2Fadmin%2Fsociety%2Fuser%2F"
+    )
 
 
 def _post(client_for, user, path, data):
