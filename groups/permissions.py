@@ -13,6 +13,7 @@ from .models import (
     Commitment,
     ConfidentialEntry,
     Goal,
+    Invitation,
     Membership,
     SchedulingPoll,
 )
@@ -162,6 +163,12 @@ def access_commitment(membership: Membership | None, *, pk: int) -> Commitment:
     if commitment.owner_id != membership.user_id and not can_steer_group(membership):
         raise PermissionDenied
     return commitment
+
+
+def access_invitation(membership: Membership | None, *, pk: int) -> Invitation:
+    """An invitation of this group, for its point-persons; 404 if absent."""
+    access_member_management(membership)
+    return _found(Invitation.objects.filter(pk=pk).first())
 
 
 def access_join_request(membership: Membership | None, *, pk: int) -> JoinRequest:

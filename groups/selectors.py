@@ -65,8 +65,12 @@ def worker_check_list(*, limit: int = 5) -> list[WorkerCheck]:
 
 
 def invitation_list_pending() -> list[Invitation]:
-    """Invitations not yet accepted and not expired, newest first."""
-    return list(Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now()))
+    """Invitations not yet accepted, revoked or expired, newest first."""
+    return list(
+        Invitation.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+    )
 
 
 def mission_current() -> Mission | None:

@@ -26,6 +26,11 @@ urlpatterns = [
     path("members/invite/", members.member_invite, name="member-invite"),
     path("members/<int:pk>/role/", members.member_role, name="member-role"),
     path("members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path(
+        "members/invitations/<int:pk>/withdraw/",
+        members.invitation_revoke_view,
+        name="invitation-revoke",
+    ),
     path("join-requests/", join_requests.join_requests, name="join-requests"),
     path(
         "join-requests/<int:pk>/decide/",

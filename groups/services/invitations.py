@@ -91,6 +91,20 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
 
 
 @transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
+    """A point-person withdraws a pending invitation: its link stops working at once.
+
+    Raises ValidationError if it was already accepted, revoked or expired.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation is no longer pending."))
+    invitation.revoked_at, invitation.revoked_by = timezone.now(), actor
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    return invitation
+
+
+@transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Accept an invitation as `user`: they join with the invited role. Works once.
 
@@ -102,6 +116,14 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         raise ValidationError(_("This invitation has already been used or has expired."))
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied
+    ended = Membership.objects.filter(user=user, is_active=False, ended_at__isnull=False).first()
+    if ended is not None and invitation.created_at <= ended.ended_at:
+        raise ValidationError(
+            _(
+                "Your membership of this group was ended after this invitation was sent. "
+                "Ask a point-person for a new invitation."
+            )
+        )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -11,6 +11,7 @@ from society.audit import audit_record
 from society.models import AuditEvent, MembershipIndex, User
 
 from ..models import (
+    Invitation,
     Membership,
 )
 from .context import current_group
@@ -86,6 +87,11 @@ def membership_end(*, membership: Membership, actor: User | None = None) -> Memb
     membership.is_active = False
     membership.ended_at = timezone.now()
     membership.save(update_fields=["is_active", "ended_at"])
+    # Any other way back in (a re-sent invitation, a founder's, an accepted join request's)
+    # ends with the membership.
+    Invitation.objects.filter(
+        email__iexact=membership.user.email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=membership.ended_at, revoked_by=actor)
     MembershipIndex.objects.filter(user_id=membership.user_id, group=group).delete()
     audit_record(
         kind=AuditEvent.Kind.MEMBER_REMOVED, actor=actor, subject=membership.user, group=group

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import InvitationForm, RoleForm
-from ..permissions import access_member_management, access_membership
+from ..permissions import access_invitation, access_member_management, access_membership
 from ..selectors import invitation_list_pending, membership_list
-from ..services.invitations import invitation_create, invitation_email_send
+from ..services.invitations import invitation_create, invitation_email_send, invitation_revoke
 from ..services.membership import membership_end, membership_role_set
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,23 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("%(name)s left the group.") % {"name": target.user.display_name}
+            request,
+            _("%(name)s was removed from the group; their pending invitations were withdrawn.")
+            % {"name": target.user.display_name},
+        )
+    return redirect("groups:members-manage")
+
+
+@require_POST
+def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A point-person withdraws a pending invitation."""
+    invitation = access_invitation(request.membership, pk=pk)
+    try:
+        invitation_revoke(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
         )
     return redirect("groups:members-manage")

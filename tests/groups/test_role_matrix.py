@@ -32,6 +32,7 @@ GET = {
     "groups:member-invite": row(405, 405, 405, 405),
     "groups:member-role": row(405, 405, 405, 405),
     "groups:member-remove": row(405, 405, 405, 405),
+    "groups:invitation-revoke": row(405, 405, 405, 405),
     "groups:join-requests": row(200, 403, 403, 403),
     "groups:join-request-decide": row(405, 405, 405, 405),
     "groups:invitation-detail": row(404, 404, 404, 404),  # an unknown token, for everyone
@@ -77,6 +78,7 @@ POST = {
     "groups:member-invite": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:member-role": row(302, 403, 403, 403),
     "groups:member-remove": row(302, 403, 403, 403),
+    "groups:invitation-revoke": row(404, 403, 403, 403),  # no such invitation
     "groups:join-requests": row(405, 405, 405, 405),
     "groups:join-request-decide": row(404, 403, 403, 403),  # no such request in this group
     "groups:invitation-detail": row(404, 404, 404, 404),
@@ -153,7 +155,7 @@ def url_of(name, world, samples=None):
         else:
             with tenant_context(world.alpha):
                 kwargs = {"pk": Membership.objects.get(user=world.erin).pk}
-    elif name == "groups:join-request-decide":
+    elif name in ("groups:join-request-decide", "groups:invitation-revoke"):
         kwargs = {"pk": 999999}
     elif name in ("groups:invitation-detail", "groups:calendar-feed"):
         kwargs = {"token": "not-a-real-token"}
