@@ -15,6 +15,13 @@ urlpatterns = [
     # allauth pages we do not offer: e-mail addresses come from institutions and invitations,
     # and accounts from institutional sign-in, never from a form.
     path("accounts/email/", views.not_offered),
+    # Members never attach identities themselves (see society.adapters): no connections page.
+    path("accounts/3rdparty/", views.not_offered),
+    path(
+        "accounts/confirm-institution/<str:token>/",
+        views.identity_confirm_view,
+        name="identity-confirm",
+    ),
     path("accounts/3rdparty/signup/", views.not_offered),
     path("accounts/signup/", views.not_offered),
     path("accounts/", include("allauth.urls")),

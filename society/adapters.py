@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from .audit import audit_record
 from .models import AuditEvent, Institution, User
+from .services import identity_confirmation_needed, identity_confirmation_request
 from .sso import NONCE_STATE_KEY, sign_in_refused
 
 
@@ -95,6 +96,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         provider = sociallogin.provider
+        if (sociallogin.state or {}).get("process") == "connect":
+            # Members never attach an identity themselves: a signed-in victim pressing
+            # "Continue" would hand their account to whoever runs that identity provider.
+            raise sign_in_refused(
+                request,
+                "Institution sign-ins cannot be added to an account here. If you moved to "
+                "another institution, ask the society's administrators.",
+            )
         if provider.id == "openid_connect":
             expected = (sociallogin.state or {}).get(NONCE_STATE_KEY) or ""
             got = (sociallogin.account.extra_data.get("id_token") or {}).get("nonce") or ""
@@ -116,7 +125,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # Only an institution's own domains count as verified by its sign-in.
             address.verified = institution.owns_email(address.email)
         if sociallogin.is_existing:
-            return  # matched by (identity provider, stable id)
+            # matched by (identity provider, stable id)
+            self._confirmation_check(request, sociallogin, institution, sociallogin.user)
+            return
         if not institution.owns_email(email):
             raise sign_in_refused(
                 request,
@@ -129,6 +140,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 raise sign_in_refused(request, "This e-mail address belongs to another account.")
             return  # a new account is made from the institution's attributes
         if self._may_link(existing, sociallogin):
+            self._confirmation_check(request, sociallogin, institution, existing)
             # An invited account that has never had a password or another sign-in: the
             # institution vouches for its own domain, so its identity becomes this account's
             # way in. Fill in what the account does not know yet.
@@ -148,6 +160,28 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             request,
             "An account with this e-mail address already exists and is not linked to this "
             "sign-in. Sign in the way you did before, or ask the society's administrators.",
+        )
+
+    @staticmethod
+    def _confirmation_check(
+        request: HttpRequest, sociallogin: SocialLogin, institution: Institution, user: User
+    ) -> None:
+        """After the institution's sign-in changed identity, an older account's owner confirms
+        from their mailbox before that sign-in works for them (a new key alone is not enough)."""
+        identity = {
+            "user": user,
+            "institution": institution,
+            "provider": sociallogin.account.provider,
+            "uid": sociallogin.account.uid,
+        }
+        if not identity_confirmation_needed(**identity):
+            return
+        identity_confirmation_request(**identity)
+        raise sign_in_refused(
+            request,
+            f"{institution.name}'s sign-in has changed since you last used it. To protect your "
+            "account, we have e-mailed a confirmation link to the address on your account: open "
+            "it, then sign in again. Nothing else was changed.",
         )
 
     @staticmethod

@@ -19,5 +19,5 @@ def audit_record(
         actor=actor if actor is not None and actor.pk else None,
         subject=subject,
         group=group,
-        detail=detail[:200],
+        detail=detail[:500],
     )

@@ -101,6 +101,9 @@ class Institution(models.Model):
     # Set by society.services.institution_save; the directory's sweep rebuilds the search text
     # of members' entries older than this (directory.services.profiles_follow_accounts).
     updated_at = models.DateTimeField(default=timezone.now)
+    # When its sign-in last changed identity (signing certificate, entity ID, issuer, method):
+    # accounts older than this sign in through it again only once their mailbox confirms.
+    identity_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -276,6 +279,8 @@ class AuditEvent(models.Model):
         INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
         INSTITUTION_SAVED = "institution_saved", _("Institution saved")
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        INSTITUTION_IDENTITY_CHANGED = "idp_changed", _("Institution sign-in changed")
+        IDENTITY_CONFIRMED = "identity_confirmed", _("Institution sign-in confirmed")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -289,7 +294,7 @@ class AuditEvent(models.Model):
         PeerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # A short, non-confidential note: a sign-in method, an institution, "member -> point_person".
-    detail = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -364,3 +369,23 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or 'new'} -> {self.to_state}"
+
+
+class IdentityConfirmation(models.Model):
+    """An institution sign-in waiting for (or given) the account owner's confirmation by mail.
+
+    Made when an institution whose sign-in changed identity (society.services.institution_save)
+    signs in as an account older than the change; only the account's own mailbox can confirm.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=500)
+    uid = models.CharField(max_length=500)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"identity confirmation {self.pk}"

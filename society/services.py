@@ -5,9 +5,14 @@ Making and seeding a group's space enters its schema, so it lives in crossschema
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import logging
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -25,6 +30,7 @@ from .models import (
     ApplicationEvent,
     AuditEvent,
     GroupApplication,
+    IdentityConfirmation,
     Institution,
     PeerGroup,
     User,
@@ -206,7 +212,7 @@ def _saml_idp_from_metadata(xml: str) -> dict[str, str]:
 
 def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None) -> None:
     """Keep exactly one allauth provider app for an institution with SSO (none otherwise)."""
-    from allauth.socialaccount.models import SocialAccount, SocialApp
+    from allauth.socialaccount.models import SocialApp
 
     apps = SocialApp.objects.filter(settings__institution_id=institution.pk)
     if institution.sign_in == Institution.SignIn.SAML:
@@ -230,9 +236,6 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
         app.save()
     elif institution.sign_in == Institution.SignIn.OIDC:
         app = apps.filter(provider="openid_connect").first()
-        if app is not None and app.settings.get("server_url") != institution.oidc_issuer:
-            # Subject ids are only unique per issuer: a new issuer must not inherit accounts.
-            SocialAccount.objects.filter(provider=app.provider_id).delete()
         if app is None:
             if not oidc_client_secret:
                 raise ValidationError({"oidc_client_secret": _("Enter the client secret.")})
@@ -252,6 +255,72 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
     else:
         app = None
     apps.exclude(pk=app.pk if app else None).delete()
+
+
+def _fingerprint(cert: str) -> str:
+    """SHA-256 of a PEM or bare base64 certificate, as colon-separated hex (as IdPs show it)."""
+    body = "".join(
+        line for line in cert.strip().splitlines() if line and not line.startswith("-----")
+    )
+    try:
+        digest = hashlib.sha256(base64.b64decode(body, validate=False)).hexdigest().upper()
+    except (ValueError, binascii.Error):
+        digest = hashlib.sha256(body.encode()).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def institution_identity(institution: Institution) -> dict[str, str]:
+    """What an institution's sign-in trusts: its method, and the SAML entity ID and signing
+    certificate's fingerprint, or the OpenID Connect issuer. Empty for e-mail codes."""
+    if institution.sign_in == Institution.SignIn.SAML and institution.saml_metadata_xml:
+        try:
+            idp = _saml_idp_from_metadata(institution.saml_metadata_xml)
+        except ValidationError:
+            return {"method": "saml"}
+        return {
+            "method": "saml",
+            "entity_id": idp["entity_id"],
+            "certificate": _fingerprint(idp["x509cert"]),
+        }
+    if institution.sign_in == Institution.SignIn.OIDC:
+        return {"method": "oidc", "issuer": institution.oidc_issuer}
+    return {}
+
+
+def _identity_changed(*, institution: Institution, old: dict, new: dict, actor) -> None:
+    """Record an identity change, tell every society admin, and put older accounts' next
+    sign-in through this institution behind a confirmation from their own mailbox."""
+    from allauth.socialaccount.models import SocialAccount
+
+    institution.identity_changed_at = timezone.now()
+    changes = [
+        f"{key} {old.get(key) or '-'} -> {new.get(key) or '-'}"
+        for key in ("method", "entity_id", "certificate", "issuer")
+        if old.get(key) != new.get(key)
+    ]
+    audit_record(
+        kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED,
+        actor=actor,
+        detail=f"{institution.name}: {'; '.join(changes)}"[:500],
+    )
+    # Subject ids belong to one IdP: links to an old entity ID or issuer are dropped (a member
+    # links again by confirming from their mailbox); links to the same IdP stay, held the same way.
+    if old.get("entity_id") and old.get("entity_id") != new.get("entity_id"):
+        SocialAccount.objects.filter(provider=old["entity_id"]).delete()
+    if old.get("issuer") and old.get("issuer") != new.get("issuer") and institution.slug:
+        SocialAccount.objects.filter(provider=institution.slug).delete()
+    admins = list(
+        User.objects.filter(is_society_admin=True, is_active=True).values_list("email", flat=True)
+    )
+    body = render_to_string(
+        "emails/society/institution_identity_changed.txt",
+        {"institution": institution, "changes": changes, "actor": actor},
+    )
+    subject = _("Sign-in changed for %(name)s") % {"name": institution.name}
+    if admins:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, None, admins, fail_silently=False), robust=True
+        )
 
 
 @transaction.atomic
@@ -302,11 +371,122 @@ def institution_save(
             {"require_sso": _("Only an institution with SAML or OpenID Connect can require it.")}
         )
     institution.updated_at = timezone.now()
+    if institution.pk:
+        stored = Institution.objects.select_for_update().get(pk=institution.pk)
+        old, new = institution_identity(stored), institution_identity(institution)
+        if old and old != new:
+            _identity_changed(institution=institution, old=old, new=new, actor=actor)
     institution.full_clean()
     institution.save()
     _social_app_sync(institution=institution, oidc_client_secret=oidc_client_secret)
     audit_record(kind=AuditEvent.Kind.INSTITUTION_SAVED, actor=actor, detail=institution.name)
     return institution
+
+
+# --- Confirming an institution sign-in after its identity changed ---------------------------
+
+IDENTITY_CONFIRMATION_LIFETIME = timedelta(hours=24)
+
+
+def identity_confirmation_needed(*, user: User, institution: Institution, provider: str, uid: str):
+    """Whether this institution sign-in as `user` must first be confirmed from their mailbox:
+    the institution's sign-in changed identity after the account was made, and no
+    confirmation for this identity has been given since."""
+    changed = institution.identity_changed_at
+    if changed is None or user.date_joined >= changed:
+        return False
+    return not IdentityConfirmation.objects.filter(
+        user=user,
+        institution=institution,
+        provider=provider,
+        uid=uid,
+        confirmed_at__gte=changed,
+    ).exists()
+
+
+def identity_confirmation_request(
+    *, user: User, institution: Institution, provider: str, uid: str
+) -> IdentityConfirmation:
+    """E-mail `user` a one-time link that confirms this institution sign-in as theirs.
+
+    At most one open link per account and identity for 24 hours: more attempts with the same
+    identity send nothing more (whoever holds a changed key cannot flood the member's inbox).
+    """
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        open_request = IdentityConfirmation.objects.filter(
+            user=user,
+            institution=institution,
+            provider=provider,
+            uid=uid,
+            confirmed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).first()
+        if open_request is not None:
+            return open_request
+        confirmation = IdentityConfirmation.objects.create(
+            user=user,
+            institution=institution,
+            provider=provider,
+            uid=uid,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=timezone.now() + IDENTITY_CONFIRMATION_LIFETIME,
+        )
+        body = render_to_string(
+            "emails/society/identity_confirm.txt",
+            {
+                "institution": institution,
+                "url": society_url(f"/accounts/confirm-institution/{token}/"),
+            },
+        )
+        subject = _("Confirm your %(name)s sign-in") % {"name": institution.name}
+        to = [user.email]
+        transaction.on_commit(lambda: send_mail(subject, body, None, to), robust=True)
+    return confirmation
+
+
+def identity_confirmation_get(*, token: str) -> IdentityConfirmation | None:
+    """The open, unexpired confirmation this token opens, if any."""
+    return (
+        IdentityConfirmation.objects.select_related("user", "institution")
+        .filter(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            confirmed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def identity_confirm(*, confirmation: IdentityConfirmation) -> IdentityConfirmation:
+    """The account's owner confirms: the institution identity signs in as them from now on.
+
+    Raises ValidationError if the identity belongs to another account meanwhile.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    confirmation = IdentityConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+    if confirmation.confirmed_at is not None:
+        return confirmation
+    account = SocialAccount.objects.filter(
+        provider=confirmation.provider, uid=confirmation.uid
+    ).first()
+    if account is not None and account.user_id != confirmation.user_id:
+        raise ValidationError(_("This sign-in belongs to another account. Ask the society."))
+    if account is None:
+        SocialAccount.objects.create(
+            user=confirmation.user, provider=confirmation.provider, uid=confirmation.uid
+        )
+    confirmation.confirmed_at = timezone.now()
+    confirmation.save(update_fields=["confirmed_at"])
+    audit_record(
+        kind=AuditEvent.Kind.IDENTITY_CONFIRMED,
+        actor=confirmation.user,
+        subject=confirmation.user,
+        detail=confirmation.institution.name[:200],
+    )
+    return confirmation
 
 
 # --- Group applications ------------------------------------------------------------------------

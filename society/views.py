@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import ApplicationForm, DiscoverForm, InstitutionForm, ReviewForm
 from .models import GroupApplication, Institution
@@ -38,6 +38,8 @@ from .services import (
     application_save,
     application_submit,
     group_provision_is_stalled,
+    identity_confirm,
+    identity_confirmation_get,
     institution_save,
 )
 from .urls_helpers import group_url, society_url
@@ -72,6 +74,27 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def not_offered(request: HttpRequest) -> HttpResponse:
     raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def identity_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A member confirms, from the link in their mailbox, that an institution sign-in whose
+    identity changed is theirs. GET only shows the button (link scanners change nothing)."""
+    confirmation = identity_confirmation_get(token=token)
+    if confirmation is None:
+        return render(request, "society/identity_confirm_invalid.html", status=404)
+    if request.method == "POST":
+        try:
+            identity_confirm(confirmation=confirmation)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return render(request, "society/identity_confirm_invalid.html", status=409)
+        return render(
+            request, "society/identity_confirmed.html", {"institution": confirmation.institution}
+        )
+    return render(
+        request, "society/identity_confirm.html", {"institution": confirmation.institution}
+    )
 
 
 # --- Sign-in -----------------------------------------------------------------------------------

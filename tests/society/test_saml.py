@@ -6,13 +6,11 @@ import base64
 import copy
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from allauth.socialaccount.models import SocialAccount
 from lxml import etree
 
-from society.models import AuditEvent, Institution, User
-from society.services import institution_save
-from tests.idp.saml_idp import IdP, idp_config, make_keypair, metadata_xml
+from society.models import AuditEvent, User
+from tests.idp.saml_idp import IdP, idp_config
 
 ENTITY_ID = "https://idp.northfield.test/idp"
 IDP_BASE = "http://127.0.0.1:9"  # never contacted: the test client carries every message
@@ -26,31 +24,6 @@ ADA = {
     "sn": "Lovelace",
     "display": "Ada Lovelace",
 }
-
-
-@pytest.fixture(scope="session")
-def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("saml-keys")
-    return {"good": make_keypair(folder, "idp"), "evil": make_keypair(folder, "evil")}
-
-
-@pytest.fixture
-def northfield(db, world, keys):
-    """Northfield University signs in with SAML through pysaml2's IdP."""
-    key, cert = keys["good"]
-    conf = idp_config(entity_id=ENTITY_ID, base_url=IDP_BASE, key=key, cert=cert)
-    institution = Institution.objects.get(name="Northfield University")
-    institution.slug = "northfield"
-    institution.sign_in = Institution.SignIn.SAML
-    institution.saml_metadata_xml = metadata_xml(conf)
-    return institution_save(institution=institution, actor=world.sam)
-
-
-@pytest.fixture
-def sp_metadata(northfield, client_for) -> str:
-    response = client_for().get("/accounts/saml/northfield/metadata/")
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def make_idp(keys, sp_metadata, which="good", lifetime_minutes=5) -> IdP:

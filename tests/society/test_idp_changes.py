@@ -1,0 +1,150 @@
+"""A change of an institution's SAML certificate, entity ID or sign-in method is recorded with
+old and new fingerprints, e-mailed to every society admin, and the new key alone cannot sign in
+as an existing member: the member confirms from their own mailbox first. Members never attach
+an identity themselves (no connect process)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from allauth.socialaccount.models import SocialAccount
+from django.core import mail
+
+from society.models import AuditEvent, Institution, User
+from society.services import _fingerprint, institution_save
+from tests.conftest import fresh
+from tests.idp.saml_idp import idp_config, metadata_xml
+from tests.society.test_saml import (
+    ACS,
+    ADA,
+    ENTITY_ID,
+    IDP_BASE,
+    NEXT,
+    SP_ENTITY_ID,
+    make_idp,
+    sign_in,
+)
+
+ADA_EMAIL = "ada.lovelace@northfield.edu"
+
+
+def _resave_with(keys, which: str, world, entity_id: str = ENTITY_ID) -> Institution:
+    key, cert = keys[which]
+    institution = Institution.objects.get(slug="northfield")
+    institution.saml_metadata_xml = metadata_xml(
+        idp_config(entity_id=entity_id, base_url=IDP_BASE, key=key, cert=cert)
+    )
+    return institution_save(institution=institution, actor=fresh(world.sam))
+
+
+def _cert_fingerprint(keys, which: str) -> str:
+    return _fingerprint(keys[which][1].read_text())
+
+
+def _signed_in_as(response) -> str | None:
+    user = response.wsgi_request.user
+    return user.email if user.is_authenticated else None
+
+
+def _confirm_link() -> str:
+    (message,) = [m for m in mail.outbox if m.to == [ADA_EMAIL]]
+    (link,) = re.findall(
+        r"http://horizontal\.localhost:8765(/accounts/confirm-institution/\S+/)", message.body
+    )
+    return link
+
+
+def test_a_certificate_swap_cannot_sign_in_as_an_existing_member_without_her_mailbox(
+    keys, sp_metadata, client_for, world, django_capture_on_commit_callbacks
+):
+    response, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
+    assert _signed_in_as(response) == ADA_EMAIL
+    account = SocialAccount.objects.get(uid=ADA["eppn"])
+    stored = (account.user_id, account.provider, account.extra_data)
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _resave_with(keys, "evil", world)  # a society admin pastes metadata with a new key
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED)
+    old, new = _cert_fingerprint(keys, "good"), _cert_fingerprint(keys, "evil")
+    assert old != new and old in event.detail and new in event.detail
+    (notice,) = mail.outbox
+    assert notice.to == [world.sam.email]
+    assert old in notice.body and new in notice.body and "Northfield" in notice.subject
+
+    # Whoever holds the new key signs in as Ada: refused, and only Ada's mailbox can confirm.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata, which="evil"))
+    assert refused.status_code == 403
+    assert "e-mailed a confirmation link" in refused.content.decode()
+    assert _signed_in_as(refused) is None
+    account = SocialAccount.objects.get(uid=ADA["eppn"])
+    assert (account.user_id, account.provider) == stored[:2]
+    link = _confirm_link()
+
+    anyone = client_for()
+    assert "Yes, it was me" in anyone.get(link).text  # a GET (a link scanner) changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        again, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata, which="evil"))
+    assert _signed_in_as(again) is None
+    assert len([m for m in mail.outbox if m.to == [ADA_EMAIL]]) == 1  # no second e-mail
+
+    assert "Sign-in confirmed" in anyone.post(link).text
+    assert anyone.post(link).status_code == 404  # once
+    welcome, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata, which="evil"))
+    assert _signed_in_as(welcome) == ADA_EMAIL
+    assert AuditEvent.objects.filter(kind="identity_confirmed", subject__email=ADA_EMAIL).exists()
+
+
+def test_switching_to_codes_and_back_does_not_hand_over_the_accounts(
+    keys, sp_metadata, client_for, world, django_capture_on_commit_callbacks
+):
+    sign_in(client_for(), make_idp(keys, sp_metadata))
+    institution = Institution.objects.get(slug="northfield")
+    institution.sign_in = Institution.SignIn.CODE
+    institution_save(institution=institution, actor=fresh(world.sam))
+    assert AuditEvent.objects.filter(kind="idp_changed", detail__contains="method saml -> -")
+    institution = Institution.objects.get(slug="northfield")
+    institution.sign_in = Institution.SignIn.SAML
+    institution_save(institution=institution, actor=fresh(world.sam))
+    _resave_with(keys, "evil", world)
+    with django_capture_on_commit_callbacks(execute=True):
+        refused, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata, which="evil"))
+    assert _signed_in_as(refused) is None
+    assert "e-mailed a confirmation link" in refused.content.decode()
+
+
+def test_a_new_entity_id_inherits_no_link(
+    keys, sp_metadata, client_for, world, django_capture_on_commit_callbacks
+):
+    sign_in(client_for(), make_idp(keys, sp_metadata))
+    other = "https://idp.elsewhere.test/idp"
+    _resave_with(keys, "evil", world, entity_id=other)
+    assert not SocialAccount.objects.filter(provider=ENTITY_ID).exists()
+    assert User.objects.filter(email=ADA_EMAIL).exists()
+
+
+def test_a_signed_in_member_cannot_attach_an_institution_identity(
+    keys, sp_metadata, client_for, world
+):
+    victim = client_for(world.alice)
+    assert victim.get("/accounts/3rdparty/").status_code == 404
+    idp = make_idp(keys, sp_metadata, which="good")
+    started = victim.post("/accounts/saml/northfield/login/", {"next": NEXT, "process": "connect"})
+    assert started.status_code == 302
+    query = parse_qs(urlsplit(started["Location"]).query)
+    request = idp.read_request(query["SAMLRequest"][0])
+    saml_response = idp.response(
+        in_response_to=request.id, destination=ACS, sp_entity_id=SP_ENTITY_ID, user=ADA
+    )
+    posted = victim.post(
+        "/accounts/saml/northfield/acs/",
+        {"SAMLResponse": saml_response, "RelayState": query.get("RelayState", [""])[0]},
+    )
+    refused = victim.get(posted["Location"])
+    assert refused.status_code == 403
+    assert "cannot be added to an account here" in refused.content.decode()
+    assert not SocialAccount.objects.filter(user=world.alice).exists()
+    assert not SocialAccount.objects.filter(uid=ADA["eppn"]).exists()
