@@ -20,12 +20,17 @@ PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ("/invitations/",)
 PATHS_WITH_TOKEN: tuple[str, ...] = ("/calendar/feed/",)
 
 
+NOT_A_MEMBER = "Not a member of this group."
+
+
 class GroupMembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = None
+        if getattr(request, "group_host_unknown", False):
+            return self._as_for_a_non_member(request)
         if getattr(request, "group", None) is None:
             return self.get_response(request)
         if request.path.startswith(PATHS_WITH_TOKEN):
@@ -37,7 +42,7 @@ class GroupMembershipMiddleware:
         request.membership = membership_get_active(user_id=request.user.pk)
         if request.membership is None and not request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
             # 404, not 403: someone outside the group learns nothing about what is inside.
-            raise Http404("Not a member of this group.")
+            raise Http404(NOT_A_MEMBER)
         if request.group.is_read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
             # A concluded group is an archive: it can be read and exported, not changed.
             return render(request, "groups/read_only.html", status=403)
@@ -45,3 +50,15 @@ class GroupMembershipMiddleware:
         # Group pages are confidential: never stored by the browser or a proxy.
         patch_cache_control(response, no_store=True, private=True)
         return response
+
+    @staticmethod
+    def _as_for_a_non_member(request: HttpRequest) -> HttpResponse:
+        """A group host with no ready group (unknown, queued, failed): the answers a real
+        group gives someone outside it, so its existence cannot be told apart."""
+        if request.path.startswith(PATHS_WITH_TOKEN):
+            raise Http404(NOT_A_MEMBER)  # an unknown feed token
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.build_absolute_uri(), settings.LOGIN_URL)
+        if request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
+            return render(request, "groups/invitation_invalid.html", status=404)
+        raise Http404(NOT_A_MEMBER)

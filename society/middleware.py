@@ -22,6 +22,7 @@ class GroupHostMiddleware(TenantMainMiddleware):
         connection.set_schema_to_public()
         request.group = None
         request.tenant = None
+        request.group_host_unknown = False
         hostname = self.hostname_from_request(request)  # DisallowedHost -> 400
         if hostname == settings.HORIZONTAL_BASE_HOST:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
@@ -29,6 +30,11 @@ class GroupHostMiddleware(TenantMainMiddleware):
             return
         group = group_get_for_host(hostname=hostname)
         if group is None:
+            if hostname.endswith("." + settings.HORIZONTAL_BASE_HOST):
+                # No ready group here: groups.middleware answers exactly as it does to a
+                # non-member of a real group, so nobody can tell which groups exist.
+                request.group_host_unknown = True
+                return
             raise Http404("No group at this address.")
         group.domain_url = hostname
         request.tenant = request.group = group
