@@ -39,6 +39,15 @@ class Membership(models.Model):
         return f"{self.user_id} ({self.role})"
 
 
+# Roles that take part in meetings and see the group's working space (not the evaluator,
+# who sees survey results and attendance figures only).
+PARTICIPANT_ROLES = (
+    Membership.Role.POINT_PERSON,
+    Membership.Role.MEMBER,
+    Membership.Role.FACILITATOR,
+)
+
+
 class WorkerCheck(models.Model):
     """A point-person's check that background work runs for this group, and where it ran."""
 

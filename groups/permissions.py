@@ -9,6 +9,7 @@ from django.http import Http404
 from directory.models import JoinRequest
 
 from .models import (
+    PARTICIPANT_ROLES,
     Achievement,
     Commitment,
     ConfidentialEntry,
@@ -71,9 +72,7 @@ def access_group_steering(membership: Membership | None) -> Membership:
     return membership
 
 
-# Roles that take part in meetings and see the group's working space (not the evaluator,
-# who sees survey results and attendance figures only).
-PARTICIPANTS = (Membership.Role.POINT_PERSON, Membership.Role.MEMBER, Membership.Role.FACILITATOR)
+PARTICIPANTS = PARTICIPANT_ROLES
 PEERS = (Membership.Role.POINT_PERSON, Membership.Role.MEMBER)
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from society.models import User
 
 from ..models import (
+    PARTICIPANT_ROLES,
     CalendarFeed,
     Membership,
 )
@@ -28,12 +29,16 @@ def calendar_feed_revoke(*, member: User) -> None:
 
 
 def calendar_feed_member(*, token: str) -> User | None:
-    """The active member a feed token belongs to, if any (not a closed account's)."""
+    """The member a feed token belongs to, while they may see meetings (an active account and
+    a role that takes part in meetings); None otherwise."""
     feed = (
         CalendarFeed.objects.select_related("member").filter(token_hash=token_hash(token)).first()
     )
     if feed is None or not feed.member.is_active:
         return None
-    if not Membership.objects.filter(user=feed.member, is_active=True).exists():
+    participant = Membership.objects.filter(
+        user=feed.member, is_active=True, role__in=PARTICIPANT_ROLES
+    ).exists()
+    if not participant:  # e.g. now the evaluator, who does not see meetings
         return None
     return feed.member

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from groups.models import Commitment, Meeting
+from groups.models import Commitment, Meeting, Membership
 from groups.selectors import poll_ranked
 from groups.services.achievements import achievement_add
 from groups.services.meetings import (
@@ -243,6 +243,20 @@ def test_calendar_feed_works_by_token_alone_and_stops_when_revoked(db, world, cl
     assert any(e.summary.value.endswith("Past meeting") for e in calendar.vevent_list)
     assert "no-store" in feed["Cache-Control"]
     member.post("/calendar/", {"action": "revoke"})
+    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
+
+
+def test_a_feed_stops_when_its_member_becomes_the_evaluator(db, world, client_for):
+    page = client_for(world.bob, world.alpha).post("/calendar/", {"action": "issue"}).text
+    token = page.split("/calendar/feed/")[1].split(".ics")[0]
+    anonymous = client_for(None, world.alpha)
+    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 200
+    with tenant_context(world.alpha):
+        bob = Membership.objects.get(user=world.bob)
+    response = client_for(world.alice, world.alpha).post(
+        f"/members/{bob.pk}/role/", {"role": "evaluator"}
+    )
+    assert response.status_code == 302
     assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
 
 
