@@ -29,6 +29,7 @@ from ..models import (
 from ..scheduling import meeting_calendar, zone_of
 from .confidential import group_data_key
 from .context import current_group
+from .minutes import minutes_redact
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,12 @@ def agenda_notes_record(
     *, item: AgendaItem, notes: str, confidential: bool, actor: User
 ) -> AgendaItem:
     """Notes for an agenda item. Confidential notes are stored only encrypted, and minutes
-    will say no more than that a confidential topic was discussed."""
+    will say no more than that a confidential topic was discussed.
+
+    Side effect: an item marked confidential after the minutes were published is taken out of
+    them (minutes_redact); the caller tells the note-taker the e-mail cannot be recalled.
+    """
+    newly_confidential = confidential and not item.confidential
     item.confidential = confidential
     if confidential and notes.strip():
         group = current_group()
@@ -171,6 +177,8 @@ def agenda_notes_record(
             (notes, None) if not confidential else ("", item.notes_sealed)
         )
     item.save(update_fields=["confidential", "notes", "notes_sealed"])
+    if newly_confidential:
+        minutes_redact(meeting=item.meeting)
     return item
 
 

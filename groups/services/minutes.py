@@ -30,20 +30,7 @@ CONFIDENTIAL_PLACEHOLDER = "A confidential topic was discussed."
 def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
     """Write the minutes from the meeting (attendance, notes, everyone's action plan), leaving
     out anything marked confidential, and e-mail them to the group's active members."""
-    items = list(meeting.agenda.select_related("member"))
-    body = render_to_string(
-        "groups/minutes.md",
-        {
-            "group": current_group(),
-            "meeting": meeting,
-            "attendance": meeting.attendance.select_related("member").order_by("member__full_name"),
-            "items": [
-                (item, CONFIDENTIAL_PLACEHOLDER if item.confidential else item.notes)
-                for item in items
-            ],
-            "commitments": meeting.commitments.select_related("owner"),
-        },
-    )
+    body = _minutes_body(meeting)
     minutes, _created = Minutes.objects.update_or_create(
         meeting=meeting,
         defaults={"body": body, "published_by": actor, "published_at": timezone.now()},
@@ -57,6 +44,32 @@ def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
     subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
     transaction.on_commit(lambda: _minutes_email(subject, body, recipients))
     return minutes
+
+
+@transaction.atomic
+def minutes_redact(*, meeting: Meeting) -> bool:
+    """Rewrite published minutes after an item was marked confidential, so they keep only
+    "a confidential topic was discussed". E-mails already sent cannot be recalled, so nothing
+    is e-mailed again. Returns whether the meeting had published minutes."""
+    updated = Minutes.objects.filter(meeting=meeting).update(body=_minutes_body(meeting))
+    return bool(updated)
+
+
+def _minutes_body(meeting: Meeting) -> str:
+    items = list(meeting.agenda.select_related("member"))
+    return render_to_string(
+        "groups/minutes.md",
+        {
+            "group": current_group(),
+            "meeting": meeting,
+            "attendance": meeting.attendance.select_related("member").order_by("member__full_name"),
+            "items": [
+                (item, CONFIDENTIAL_PLACEHOLDER if item.confidential else item.notes)
+                for item in items
+            ],
+            "commitments": meeting.commitments.select_related("owner"),
+        },
+    )
 
 
 def _minutes_email(subject: str, body: str, recipients: list[str]) -> None:

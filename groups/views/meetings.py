@@ -104,8 +104,19 @@ def meeting_notes(request: HttpRequest, pk: int, item: int) -> HttpResponse:
         raise Http404
     form = NotesForm(request.POST)
     if form.is_valid():
+        was_confidential = agenda_item.confidential
         agenda_notes_record(item=agenda_item, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Notes saved."))
+        published = Minutes.objects.filter(meeting=meeting).exists()
+        if published and form.cleaned_data["confidential"] and not was_confidential:
+            messages.warning(
+                request,
+                _(
+                    "The published minutes no longer contain this item; they now say only "
+                    "that a confidential topic was discussed. The minutes e-mailed earlier "
+                    "cannot be recalled: ask the members to delete that e-mail."
+                ),
+            )
     return redirect("groups:meeting-detail", pk=pk)
 
 

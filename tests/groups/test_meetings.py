@@ -126,6 +126,31 @@ def _hold_meeting(world, starts_at):
     return meeting, items
 
 
+def test_a_note_marked_confidential_after_publication_leaves_the_minutes_with_a_warning(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    notes = f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/"
+    lead.post(notes, {"notes": f"Bob has an offer: {SECRET}"})  # not marked, by mistake
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.post(f"/meetings/{meeting.pk}/minutes/")
+    assert SECRET in lead.get(f"/meetings/{meeting.pk}/minutes/").text
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        marked = lead.post(notes, {"notes": f"Bob has an offer: {SECRET}", "confidential": "on"})
+    warning = lead.get(marked["Location"]).text
+    assert "e-mailed earlier cannot be recalled" in warning
+    page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
+    assert SECRET not in page and "A confidential topic was discussed." in page
+    assert mail.outbox == []  # nothing e-mailed again
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM g_alpha.groups_minutes WHERE body LIKE %s", [f"%{SECRET}%"]
+        )
+        assert cursor.fetchone()[0] == 0
+
+
 def test_agenda_comes_from_the_template(db, world):
     _meeting, items = _hold_meeting(world, timezone.now() + timedelta(days=3))
     kinds = [i.kind for i in items]
