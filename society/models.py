@@ -343,6 +343,14 @@ class GroupApplication(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
+        constraints = [
+            # One live application per address, even for two simultaneous submits.
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=~models.Q(state="rejected"),
+                name="application_slug_unique_unless_rejected",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

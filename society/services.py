@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -608,7 +608,11 @@ def application_save(
     application.updated_at = timezone.now()
     application.full_clean(exclude=["slug"])
     is_new = application.pk is None
-    application.save()
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:  # the same address taken by a simultaneous request
+        raise ValidationError({"slug": [_("This address is taken; choose another.")]}) from None
     if is_new:
         ApplicationEvent.objects.create(
             application=application, to_state=GroupApplication.State.DRAFT, actor=actor

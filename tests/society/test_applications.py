@@ -321,3 +321,19 @@ def _waiting_on_lock() -> bool:
             " AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
+
+
+def test_two_simultaneous_drafts_cannot_take_one_address(db, world, monkeypatch):
+    """The pre-check cannot see a draft another request is saving at the same moment; the
+    database's constraint can, and the loser gets the field's message, not a 500."""
+    first = draft(world, slug="same-address")
+    from society import services
+
+    monkeypatch.setattr(services, "_application_validate", lambda application: None)
+    with pytest.raises(ValidationError) as refused:
+        draft(world, slug="same-address", applicant=world.bob)
+    assert refused.value.message_dict == {"slug": ["This address is taken; choose another."]}
+    assert list(GroupApplication.objects.filter(slug="same-address")) == [first]
+    first.state = GroupApplication.State.REJECTED
+    first.save(update_fields=["state"])
+    draft(world, slug="same-address", applicant=world.bob)  # a rejected one frees it
