@@ -321,5 +321,8 @@ LOGGING = {
         # runserver's access log has a handler of its own in Django's defaults: send it
         # through ours, which redacts tokens in paths.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django's own "django" logger has a console handler of its own (in DEBUG) that would
+        # print invitation and feed tokens next to our redacted line: only ours.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

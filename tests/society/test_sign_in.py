@@ -225,3 +225,30 @@ def test_unsubscribe_tokens_are_redacted_and_runserver_logs_pass_the_filter():
     ours = [h for h in logging.getLogger("django.server").handlers if h.filters]
     assert ours and all(isinstance(h.filters[0], RedactSecretsInPaths) for h in ours)
     assert not logging.getLogger("django.server").propagate
+
+
+def test_no_log_line_carries_an_invitation_or_feed_token(settings):
+    """Every handler that Django's request and server loggers reach writes the path redacted
+    (Django's own DEBUG console handler used to print the token beside our redacted line)."""
+    import logging
+
+    settings.DEBUG = True  # Django's own console handler speaks only in DEBUG
+    token = "tok-" + "s3cr3t" * 6
+    for name in ("django.request", "django.server", "django.security.csrf", "django"):
+        logger, handlers = logging.getLogger(name), []
+        while logger is not None:
+            handlers += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+            logger = logger.parent if logger.propagate else None
+        assert handlers, name
+        for handler in handlers:
+            record = logging.LogRecord(
+                name,
+                logging.WARNING,
+                __file__,
+                1,
+                "Not Found: %s",
+                (f"/invitations/{token}/",),
+                None,
+            )
+            if handler.filter(record):
+                assert token not in handler.format(record), (name, handler)
