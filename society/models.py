@@ -87,6 +87,13 @@ class Institution(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=60, unique=True, null=True, blank=True)
+    # Set once, from the slug, when the institution first gets a sign-in, and never changed:
+    # allauth's provider app and every linked account are keyed by it (and the IdP's entity ID
+    # or issuer), so renaming the slug moves no link, and a new institution that takes the old
+    # slug inherits none. It is the {key} in the sign-in URLs given to the institution's IT.
+    sign_in_key = models.SlugField(
+        max_length=70, unique=True, null=True, blank=True, editable=False
+    )
     email_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
     sign_in = models.CharField(max_length=8, choices=SignIn.choices, default=SignIn.CODE)
     require_sso = models.BooleanField(

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists
 
@@ -219,7 +220,7 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
         idp = _saml_idp_from_metadata(institution.saml_metadata_xml)
         app = apps.filter(provider="saml").first() or SocialApp(provider="saml")
         app.provider_id = idp["entity_id"]  # one app per IdP, keyed by its entity ID
-        app.client_id = institution.slug  # the {slug} in /accounts/saml/{slug}/acs/
+        app.client_id = institution.sign_in_key  # the {key} in /accounts/saml/{key}/acs/
         app.name = institution.name
         app.settings = {
             "institution_id": institution.pk,
@@ -240,7 +241,7 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
             if not oidc_client_secret:
                 raise ValidationError({"oidc_client_secret": _("Enter the client secret.")})
             app = SocialApp(provider="openid_connect")
-        app.provider_id = institution.slug  # the {slug} in /accounts/oidc/{slug}/login/callback/
+        app.provider_id = institution.sign_in_key  # /accounts/oidc/{key}/login/callback/
         app.client_id = institution.oidc_client_id
         if oidc_client_secret:
             app.secret = oidc_client_secret
@@ -255,6 +256,16 @@ def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None
     else:
         app = None
     apps.exclude(pk=app.pk if app else None).delete()
+
+
+def _sign_in_key_new(base: str) -> str:
+    """A sign-in key no institution has ever had (keys are never reused, even when freed)."""
+    stem = slugify(base)[:60] or "institution"
+    key, n = stem, 1
+    while Institution.objects.filter(sign_in_key=key).exists():
+        n += 1
+        key = f"{stem}-{n}"
+    return key
 
 
 def _fingerprint(cert: str) -> str:
@@ -307,8 +318,8 @@ def _identity_changed(*, institution: Institution, old: dict, new: dict, actor) 
     # links again by confirming from their mailbox); links to the same IdP stay, held the same way.
     if old.get("entity_id") and old.get("entity_id") != new.get("entity_id"):
         SocialAccount.objects.filter(provider=old["entity_id"]).delete()
-    if old.get("issuer") and old.get("issuer") != new.get("issuer") and institution.slug:
-        SocialAccount.objects.filter(provider=institution.slug).delete()
+    if old.get("issuer") and old.get("issuer") != new.get("issuer") and institution.sign_in_key:
+        SocialAccount.objects.filter(provider=institution.sign_in_key).delete()
     admins = list(
         User.objects.filter(is_society_admin=True, is_active=True).values_list("email", flat=True)
     )
@@ -371,6 +382,8 @@ def institution_save(
             {"require_sso": _("Only an institution with SAML or OpenID Connect can require it.")}
         )
     institution.updated_at = timezone.now()
+    if institution.has_sso and not institution.sign_in_key:
+        institution.sign_in_key = _sign_in_key_new(institution.slug or institution.name)
     if institution.pk:
         stored = Institution.objects.select_for_update().get(pk=institution.pk)
         old, new = institution_identity(stored), institution_identity(institution)

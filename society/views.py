@@ -201,12 +201,14 @@ def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
                 return redirect("institution-edit", pk=institution.pk)
         status = 400
     urls = {}
-    if institution.pk and institution.slug:
+    if institution.pk and institution.sign_in_key:
         urls = {
             "sp_entity_id": settings.SAML_SP_ENTITY_ID,
-            "acs": society_url(f"/accounts/saml/{institution.slug}/acs/"),
-            "metadata": society_url(f"/accounts/saml/{institution.slug}/metadata/"),
-            "oidc_callback": society_url(f"/accounts/oidc/{institution.slug}/login/callback/"),
+            "acs": society_url(f"/accounts/saml/{institution.sign_in_key}/acs/"),
+            "metadata": society_url(f"/accounts/saml/{institution.sign_in_key}/metadata/"),
+            "oidc_callback": society_url(
+                f"/accounts/oidc/{institution.sign_in_key}/login/callback/"
+            ),
         }
     return render(
         request,

@@ -7,7 +7,7 @@ import subprocess
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
-from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.models import SocialAccount, SocialApp
 
 from society.models import Institution, User
 from society.services import institution_save
@@ -117,3 +117,37 @@ def test_an_unreachable_provider_gets_the_refusal_page_not_a_500(db, world, clie
     response = client_for().post("/accounts/oidc/offline/login/", {"next": "/"})
     assert response.status_code == 400
     assert "Sign-in did not succeed" in response.content.decode()
+
+
+def test_renaming_the_slug_moves_no_link_and_reusing_it_inherits_none(
+    mountain, client_for, world, oidc_op
+):
+    """Links belong to the institution's sign-in key (set once) and issuer, not to its slug."""
+    client = client_for()
+    finish(client, sign_in_at_op(start(client), "grace", CALLBACK))
+    grace = User.objects.get(email="grace@mountainstate.edu")
+
+    mountain.slug = "mountain-state"  # a society admin renames it
+    institution_save(institution=mountain, actor=world.sam)
+    assert Institution.objects.get(pk=mountain.pk).sign_in_key == "mountain"
+    again = client_for()
+    response = finish(again, sign_in_at_op(start(again), "grace", CALLBACK))
+    assert response.status_code == 302 and response.wsgi_request.user == grace
+
+    newcomer = institution_save(
+        institution=Institution(
+            name="Mountain Institute of Mining",
+            slug="mountain",  # the freed slug, on another issuer
+            email_domains=["mountainmining.edu"],
+            sign_in=Institution.SignIn.OIDC,
+            oidc_issuer=oidc_op + "/other",
+            oidc_client_id="horizontal",
+        ),
+        actor=world.sam,
+        oidc_client_secret="op-secret",
+    )
+    assert newcomer.sign_in_key == "mountain-2"
+    app = SocialApp.objects.get(settings__institution_id=newcomer.pk)
+    assert app.provider_id == "mountain-2"
+    assert SocialAccount.objects.get(user=grace).provider == "mountain"  # still Mountain State's
+    assert not SocialAccount.objects.filter(provider="mountain-2").exists()
