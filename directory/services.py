@@ -161,15 +161,16 @@ def profiles_follow_accounts() -> int:
 
 
 def subscription_get(*, user: User) -> Subscription:
-    subscription, _created = Subscription.objects.get_or_create(user=user)
-    return subscription
+    """The member's delivery setting as stored, or the default (unsaved: reading writes
+    nothing, so opening the settings page signs nobody up)."""
+    return Subscription.objects.filter(user=user).first() or Subscription(user=user)
 
 
 def subscription_set(*, user: User, delivery: str) -> Subscription:
     """Change how `user` receives posts. Raises ValidationError for an unknown choice."""
     if delivery not in Subscription.Delivery.values:
         raise ValidationError(_("Choose how you want the posts."))
-    subscription = subscription_get(user=user)
+    subscription, _created = Subscription.objects.get_or_create(user=user)
     subscription.delivery = delivery
     subscription.changed_at = timezone.now()
     if delivery in DIGEST_PERIODS:

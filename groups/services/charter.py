@@ -16,9 +16,9 @@ from ..models import (
 
 
 def charter_get() -> Charter:
-    """The group's charter (created with defaults on first use)."""
-    charter, _created = Charter.objects.get_or_create(singleton=True)
-    return charter
+    """The group's charter as stored, or the defaults (unsaved: reading writes nothing, also
+    in a concluded group's read-only archive; charter_update stores it)."""
+    return Charter.objects.filter(singleton=True).first() or Charter(singleton=True)
 
 
 @transaction.atomic

@@ -232,11 +232,16 @@ def test_approval_provisions_the_space_and_invites_the_founders_on_the_worker(
             "quinn@southport.edu": "member",
             world.bob.email: "member",
         }
-        sent = sent_mail(worker_outbox)
-        to = {
-            m["To"] for m in sent if "Invitation to join Educators Across Borders" in m["Subject"]
-        }
-        assert {"pat@lakeside.edu", "quinn@southport.edu", world.bob.email} <= to
+        founders = {"pat@lakeside.edu", "quinn@southport.edu", world.bob.email}
+
+        def invited() -> set[str]:  # the invitations are e-mailed just after "ready"
+            return {
+                m["To"]
+                for m in sent_mail(worker_outbox)
+                if "Invitation to join Educators Across Borders" in m["Subject"]
+            }
+
+        wait_for(lambda: founders <= invited(), 30, "the founders' invitations")
         assert client_for(world.olivia, group).get("/").status_code == 200
         page = client_for(world.olivia).get(f"/applications/{application.pk}/").text
         assert "Ready." in page and f"http://{group.slug}.horizontal.localhost:8765/" in page
