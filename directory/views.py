@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from society.models import PeerGroup, User
 from society.permissions import access_society_management
+from society.selectors import group_ids_for_user
 
 from . import selectors, services
 from .forms import (
@@ -266,6 +267,7 @@ def open_groups(request: HttpRequest) -> HttpResponse:
         {
             "groups": selectors.groups_with_open_seats(),
             "mine": selectors.join_requests_for(user=request.user),
+            "member_of": group_ids_for_user(user=request.user),
         },
     )
 

@@ -149,3 +149,8 @@ def group_overview() -> list[dict[str, object]]:
         }
         for g in groups
     ]
+
+
+def group_ids_for_user(*, user: User) -> set[int]:
+    """The ids of the groups `user` is an active member of (from the public index)."""
+    return set(MembershipIndex.objects.filter(user=user).values_list("group_id", flat=True))

@@ -583,3 +583,11 @@ def test_a_renamed_institution_is_found_by_its_new_name(db, world, client_for):
     assert services.profiles_follow_accounts() >= 1
     assert bob.pk in _ids(carol.get("/directory/", {"q": "Lakeshore"}))
     assert bob.pk not in _ids(carol.get("/directory/", {"q": "Lakeside"}))
+
+
+def test_the_open_groups_list_offers_no_join_to_the_groups_own_members(db, world, client_for):
+    PeerGroup.objects.filter(pk=world.alpha.pk).update(open_seats=1)
+    page = client_for(world.bob).get("/directory/groups/").text
+    assert "You are in this group." in page and "Ask to join Alpha Peer Group" not in page
+    outsider = client_for(world.olivia).get("/directory/groups/").text
+    assert "Ask to join Alpha Peer Group" in outsider
