@@ -3,9 +3,9 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from society.inputs import BoundedIntegerField, InputPolicyMixin
 from society.models import Institution
 
 from .models import (
@@ -18,12 +18,11 @@ from .models import (
     Profile,
     Subscription,
 )
-from .services import single_line
 
 ZONES = sorted(available_timezones())
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(InputPolicyMixin, forms.ModelForm):
     methods = forms.MultipleChoiceField(
         choices=Method.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -48,18 +47,8 @@ class ProfileForm(forms.ModelForm):
             "interests": _("Topics, populations, questions: in your own words."),
         }
 
-    def clean_name(self) -> str:
-        return _one_line(self.cleaned_data["name"], _("The name"))
 
-
-def _one_line(value: str, what: str) -> str:
-    try:
-        return single_line(value, what)
-    except ValidationError as exc:
-        raise forms.ValidationError(exc.messages) from None
-
-
-class SearchForm(forms.Form):
+class SearchForm(InputPolicyMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     institution = forms.ModelChoiceField(
         queryset=Institution.objects.order_by("name"), required=False, empty_label=_("Any")
@@ -88,10 +77,10 @@ class SearchForm(forms.Form):
     family_structure = forms.CharField(
         label=IDENTITY_FIELDS["family_structure"], required=False, max_length=100
     )
-    page = forms.IntegerField(min_value=1, max_value=500, required=False, widget=forms.HiddenInput)
+    page = BoundedIntegerField(min_value=1, max_value=500, required=False, widget=forms.HiddenInput)
 
 
-class PostForm(forms.Form):
+class PostForm(InputPolicyMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind of post"),
         choices=[(v, label) for v, label in Post.Kind.choices if v != Post.Kind.REPLY],
@@ -99,25 +88,22 @@ class PostForm(forms.Form):
     title = forms.CharField(max_length=200)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
 
-    def clean_title(self) -> str:
-        return _one_line(self.cleaned_data["title"], _("A title"))
 
-
-class ReplyForm(forms.Form):
+class ReplyForm(InputPolicyMixin, forms.Form):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(InputPolicyMixin, forms.Form):
     delivery = forms.ChoiceField(
         label=_("E-mail me"), choices=Subscription.Delivery.choices, widget=forms.RadioSelect
     )
 
 
-class ModerationForm(forms.Form):
+class ModerationForm(InputPolicyMixin, forms.Form):
     reason = forms.CharField(label=_("Reason (recorded)"), max_length=300)
 
 
-class JoinRequestForm(forms.Form):
+class JoinRequestForm(InputPolicyMixin, forms.Form):
     message = forms.CharField(
         label=_("A few words to the group"),
         max_length=2000,

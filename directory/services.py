@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
 from society.urls_helpers import group_url, society_url
 
@@ -59,14 +60,6 @@ def profile_draft(*, user: User) -> Profile:
     """The member's profile, or an unsaved one filled from their account: opening a page never
     puts anyone in the directory; only saving the profile form does."""
     return profile_get(user=user) or Profile(user=user, name=user.display_name)
-
-
-def single_line(value: str, what: str) -> str:
-    """`value` stripped; ValidationError if it spans lines (it goes into e-mail headers)."""
-    value = (value or "").strip()
-    if "\r" in value or "\n" in value:
-        raise ValidationError(_("%(what)s must fit on one line.") % {"what": what})
-    return value
 
 
 def _searchable_text(profile: Profile) -> tuple[str, str, str]:

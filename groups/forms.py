@@ -3,26 +3,27 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from society.inputs import BoundedIntegerField, InputPolicyMixin, date_check
 from society.models import PeerGroup
 
 from .models import Achievement, Charter, Commitment, Goal, Membership, MissionReview
 from .scheduling import zone_of
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(InputPolicyMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial="member")
 
 
-class RoleForm(forms.Form):
+class RoleForm(InputPolicyMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
 
-class StageForm(forms.Form):
+class StageForm(InputPolicyMixin, forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), choices=PeerGroup.Stage.choices)
 
 
-class RedefineForm(forms.Form):
+class RedefineForm(InputPolicyMixin, forms.Form):
     mission = forms.CharField(
         label=_("The redefined mission"), widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -36,7 +37,7 @@ def localise(value: datetime, user) -> datetime:
     return value.replace(tzinfo=zone_of(user))
 
 
-class CharterForm(forms.ModelForm):
+class CharterForm(InputPolicyMixin, forms.ModelForm):
     class Meta:
         model = Charter
         fields = [
@@ -48,7 +49,7 @@ class CharterForm(forms.ModelForm):
         ]
 
 
-class MissionReviewForm(forms.Form):
+class MissionReviewForm(InputPolicyMixin, forms.Form):
     outcome = forms.ChoiceField(choices=MissionReview.Outcome.choices, widget=forms.RadioSelect)
     new_text = forms.CharField(
         label=_("Revised mission (if revised)"),
@@ -57,7 +58,7 @@ class MissionReviewForm(forms.Form):
     )
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(InputPolicyMixin, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["text", "alignment", "status", "target_date"]
@@ -67,9 +68,9 @@ class GoalForm(forms.ModelForm):
         }
 
 
-class PollForm(forms.Form):
+class PollForm(InputPolicyMixin, forms.Form):
     title = forms.CharField(max_length=200, initial=_("Monthly meeting"))
-    duration_minutes = forms.IntegerField(
+    duration_minutes = BoundedIntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=240, initial=60
     )
     times = forms.CharField(
@@ -79,33 +80,46 @@ class PollForm(forms.Form):
     )
 
     def clean_times(self) -> list[datetime]:
-        parsed, bad = [], []
+        parsed, bad, far = [], [], []
         for line in self.cleaned_data["times"].splitlines():
             line = line.strip()
             if not line:
                 continue
             try:
-                parsed.append(datetime.strptime(line, "%Y-%m-%d %H:%M"))  # noqa: DTZ007
+                time = datetime.strptime(line, "%Y-%m-%d %H:%M")  # noqa: DTZ007
             except ValueError:
                 bad.append(line)
+                continue
+            try:
+                parsed.append(date_check(time, _("A time")))
+            except forms.ValidationError:
+                far.append(line)
         if bad:
             raise forms.ValidationError(
                 _("Write times as YYYY-MM-DD HH:MM; these are not: %(bad)s"),
                 params={"bad": "; ".join(bad)},
+            )
+        if far:
+            raise forms.ValidationError(
+                _(
+                    "Propose times between 1 January 1900 and 31 December 2200; these are "
+                    "not: %(far)s"
+                ),
+                params={"far": "; ".join(far)},
             )
         if not parsed:
             raise forms.ValidationError(_("Propose at least one time."))
         return parsed
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(InputPolicyMixin, forms.Form):
     title = forms.CharField(max_length=200)
     starts = forms.DateTimeField(
         label=_("Starts (your time zone)"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    duration_minutes = forms.IntegerField(
+    duration_minutes = BoundedIntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=60
     )
     link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
@@ -114,41 +128,41 @@ class MeetingForm(forms.Form):
     )
 
 
-class NotesForm(forms.Form):
+class NotesForm(InputPolicyMixin, forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     confidential = forms.BooleanField(
         required=False, label=_("Confidential: leave it out of the minutes")
     )
 
 
-class CommitmentForm(forms.Form):
-    owner = forms.IntegerField(widget=forms.HiddenInput)
+class CommitmentForm(InputPolicyMixin, forms.Form):
+    owner = BoundedIntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     text = forms.CharField(label=_("Action plan before the next meeting"), max_length=300)
 
 
-class CommitmentReviewForm(forms.Form):
+class CommitmentReviewForm(InputPolicyMixin, forms.Form):
     outcome = forms.ChoiceField(
         choices=[(v, label) for v, label in Commitment.Outcome.choices if v != "open"]
     )
 
 
-class ConfidentialForm(forms.Form):
+class ConfidentialForm(InputPolicyMixin, forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     peers_only = forms.BooleanField(
         required=False, label=_("Peers only (hidden from the facilitator)")
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(InputPolicyMixin, forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class AchievementForm(forms.ModelForm):
+class AchievementForm(InputPolicyMixin, forms.ModelForm):
     class Meta:
         model = Achievement
         fields = ["kind", "text", "achieved_on", "shareable"]
         widgets = {"achieved_on": forms.DateInput(attrs={"type": "date"})}
 
 
-class SeatsForm(forms.Form):
-    seats = forms.IntegerField(label=_("Open seats"), min_value=0, max_value=12)
+class SeatsForm(InputPolicyMixin, forms.Form):
+    seats = BoundedIntegerField(label=_("Open seats"), min_value=0, max_value=12)

@@ -1,4 +1,6 @@
-"""Forms of the society site: sign-in rules and institution settings (input shape only)."""
+"""Forms of the society site: sign-in rules and institution settings (input shape only).
+
+Every form applies the one input policy (society.inputs.InputPolicyMixin)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .inputs import InputPolicyMixin, StorableJSONField
 from .models import GroupApplication, Institution, validate_group_slug
 from .selectors import institution_requiring_sso_for
 
@@ -25,17 +28,18 @@ def _refuse_if_sso_required(email: str) -> None:
         )
 
 
-class LoginForm(AllauthLoginForm):
+class LoginForm(InputPolicyMixin, AllauthLoginForm):
     """Password sign-in (administrators, demo accounts), refused where SSO is required."""
 
     def clean(self):
-        login = (self.data.get("login") or "").strip()
+        # The cleaned address: the raw one may hold anything (a NUL would reach PostgreSQL).
+        login = self.cleaned_data.get("login") or ""
         if login:
             _refuse_if_sso_required(login)
         return super().clean()
 
 
-class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+class RequestLoginCodeForm(InputPolicyMixin, AllauthRequestLoginCodeForm):
     """E-mail code sign-in, for members whose institution has no SSO (or does not require it)."""
 
     def clean_email(self) -> str:
@@ -45,7 +49,7 @@ class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
         return super().clean_email()
 
 
-class DiscoverForm(forms.Form):
+class DiscoverForm(InputPolicyMixin, forms.Form):
     email = forms.EmailField(label=_("Your institutional e-mail address"))
 
 
@@ -53,7 +57,7 @@ def _domains(value: str) -> list[str]:
     return sorted({d.strip().lower().lstrip("@") for d in value.replace(",", " ").split() if d})
 
 
-class InstitutionForm(forms.ModelForm):
+class InstitutionForm(InputPolicyMixin, forms.ModelForm):
     email_domains_text = forms.CharField(
         label=_("E-mail domains"),
         help_text=_("Separated by spaces or commas, e.g. northfield.edu med.northfield.edu"),
@@ -85,6 +89,7 @@ class InstitutionForm(forms.ModelForm):
             "oidc_client_id",
         ]
         widgets = {"saml_metadata_xml": forms.Textarea(attrs={"rows": 8})}
+        field_classes = {"saml_attributes": StorableJSONField}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -111,7 +116,7 @@ def _email_list(value: str) -> list[str]:
     return emails
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(InputPolicyMixin, forms.ModelForm):
     slug = forms.CharField(
         label=_("Address"),
         max_length=40,
@@ -149,7 +154,7 @@ class ApplicationForm(forms.ModelForm):
         return _email_list(self.cleaned_data["point_person_emails_text"])
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(InputPolicyMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[
             ("approve", _("Approve")),

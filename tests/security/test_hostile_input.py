@@ -1,0 +1,380 @@
+"""Hostile input never breaks anything (society.inputs, the one input policy)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+import pytest
+from django import forms
+from django.test import RequestFactory
+from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from directory import forms as directory_forms
+from directory.models import Profile
+from groups import forms as group_forms
+from groups.models import Attendance, Meeting, PollVote, SchedulingPoll
+from society import forms as society_forms
+from society.inputs import (
+    BoundedIntegerField,
+    InputPolicyMixin,
+    one_line,
+    parse_id,
+    parse_ids,
+    parse_int,
+    single_line,
+    unstorable,
+)
+from society.models import GroupApplication, Institution, User
+from tests.conftest import PASSWORD, fresh, host_of
+from tests.security.hostile import (
+    HOSTILE_CHARACTERS,
+    hostile_any,
+    hostile_number,
+)
+
+HYPOTHESIS = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+ZONES = ["UTC", "America/Los_Angeles", "Pacific/Pago_Pago", "Pacific/Kiritimati"]
+FOUNDERS = ["bob@lakeside.edu", "carol@northfield.edu"]
+REFUSED_IN_ONE_LINE = [
+    c for c in HOSTILE_CHARACTERS if not one_line(c) and c not in ("\x00", "\ud800", "\udfff")
+]
+
+
+# --- The policy itself ---------------------------------------------------------------------------
+
+
+@settings(HYPOTHESIS, max_examples=300)
+@given(
+    value=st.one_of(hostile_number(), hostile_any()),
+    bounds=st.tuples(*[st.integers(-(2**63), 2**63 - 1)] * 2),
+)
+def test_parse_int_gives_an_ascii_integer_in_range_or_the_default(value, bounds):
+    low, high = sorted(bounds)
+    number = parse_int(value, min=low, max=high, default=None)
+    if number is not None:
+        assert low <= number <= high
+        assert re.fullmatch(r"[+-]?[0-9]+", value), "only ASCII digits and a sign count"
+        assert number == int(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3),
+        ("+3", 3),
+        ("-0", None),  # 0 is below min=1
+        ("0007", 7),
+        ("²", None),
+        ("\uff11\uff12", None),
+        ("\u0663", None),
+        (" 3", None),
+        ("3.0", None),
+        ("9" * 30, None),
+        ("9" * 5000, None),  # int() itself refuses more than 4300 digits
+        (str(2**63), None),
+        (str(2**63 - 1), 2**63 - 1),
+        (None, None),
+        ([], None),
+    ],
+)
+def test_parse_id(value, expected):
+    assert parse_id(value) == expected
+
+
+def test_parse_ids_keeps_the_ids_and_drops_the_rest():
+    assert parse_ids(["1", "²", "7", "x", "9" * 30, "-3", "7"]) == {1, 7}
+
+
+@settings(HYPOTHESIS, max_examples=300)
+@given(text=hostile_any())
+def test_single_line_refuses_exactly_controls_separators_and_bidi_overrides(text):
+    bad = re.search(
+        "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]", text.strip()
+    )
+    try:
+        value = single_line(text, "The title")
+    except Exception as exc:  # the policy's ValidationError, with a sentence
+        assert bad, f"{text!r} was refused"
+        assert exc.messages[0].startswith("The title ")
+        assert exc.messages[0].endswith(".")
+    else:
+        assert not bad and value == text.strip()
+
+
+def test_right_to_left_names_and_emoji_sequences_stay_allowed():
+    for name in (
+        "\u05e9\u05e8\u05d4 \u200f\u05db\u05d4\u05df",
+        "Zo\u00eb",
+        "\U0001f469\u200d\U0001f52c",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ):
+        assert single_line(name, "The name") == name
+    assert unstorable("a\x00b") and unstorable("\ud800") and not unstorable("a\nb\t")
+
+
+# --- Every form --------------------------------------------------------------------------------
+
+
+def _form_classes():
+    for module in (society_forms, directory_forms, group_forms):
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, forms.BaseForm)
+                and value.__module__ == module.__name__
+            ):
+                yield value
+
+
+FORMS = sorted(_form_classes(), key=lambda f: f"{f.__module__}.{f.__name__}")
+
+
+def test_every_form_applies_the_input_policy():
+    assert len(FORMS) > 25
+    missing = [f"{f.__module__}.{f.__name__}" for f in FORMS if not issubclass(f, InputPolicyMixin)]
+    assert not missing, "these forms do not use society.inputs.InputPolicyMixin"
+    for form_class in FORMS:
+        for name, bound in form_class.base_fields.items():
+            if isinstance(bound, forms.IntegerField):
+                assert isinstance(bound, BoundedIntegerField), f"{form_class.__name__}.{name}"
+
+
+def _form(form_class, data, world):
+    """An instance of `form_class` bound to `data`, as its view builds it."""
+    kwargs = {}
+    if form_class is directory_forms.ProfileForm:
+        kwargs["instance"] = Profile(user=fresh(world.bob), name="Bob Tester")
+    if form_class is society_forms.LoginForm:
+        request = RequestFactory().post("/accounts/login/", HTTP_HOST=host_of())
+        request.session = {}
+        request.user = None
+        kwargs["request"] = request
+    return form_class(data=data, **kwargs)
+
+
+def _one_line_fields(form) -> list[str]:
+    return [
+        name
+        for name, f in form.fields.items()
+        if isinstance(f, forms.CharField)
+        and not isinstance(f, forms.JSONField)
+        and not isinstance(f.widget, forms.Textarea)
+    ]
+
+
+def _assert_obeys_the_policy(form) -> None:
+    """Whatever a form lets through (in cleaned_data, even when the form as a whole is
+    invalid) is storable; one-line fields hold one line; dates are in range."""
+    single = set(_one_line_fields(form))
+    for name, value in form.cleaned_data.items():
+        values = value if isinstance(value, list | tuple | set) else [value]
+        for item in values:
+            if isinstance(item, str):
+                assert not unstorable(item), name
+                if name in single:
+                    assert one_line(item), (name, item)
+            if isinstance(item, date | datetime):
+                assert 1900 <= item.year <= 2200, (name, item)
+            if isinstance(item, int) and isinstance(form.fields.get(name), forms.IntegerField):
+                f = form.fields[name]
+                assert f.min_value <= item <= f.max_value, (name, item)
+    for name, errors in form.errors.items():
+        for message in errors:
+            assert message.strip(), f"{name}: an empty error message"
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda f: f.__name__)
+def test_any_hostile_data_in_any_form_is_refused_or_obeys_the_policy(db, world, form_class):
+    names = list(_form(form_class, {}, world).fields)
+
+    @HYPOTHESIS
+    @given(data=st.dictionaries(st.sampled_from(names), hostile_any(), min_size=1))
+    def run(data):
+        with tenant_context(world.alpha):
+            form = _form(form_class, data, world)
+            form.is_valid()
+            _assert_obeys_the_policy(form)
+
+    run()
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda f: f.__name__)
+def test_a_control_character_in_a_one_line_field_is_refused_with_a_sentence(db, world, form_class):
+    form = _form(form_class, {}, world)
+    for name in _one_line_fields(form):
+        for character in [*REFUSED_IN_ONE_LINE, "\x00", "\ud800"]:
+            with tenant_context(world.alpha):
+                bound = _form(form_class, {name: f"ab{character}cd"}, world)
+                assert not bound.is_valid()
+            assert name in bound.errors, (name, character)
+            if type(bound.fields[name]) is forms.CharField:
+                message = " ".join(bound.errors[name])
+                assert "must fit on one line, without control characters." in message or (
+                    "cannot be stored" in message
+                ), (name, character, message)
+
+
+DATE_FIELDS = [
+    (group_forms.GoalForm, "target_date", "{}"),
+    (group_forms.AchievementForm, "achieved_on", "{}"),
+    (group_forms.MeetingForm, "starts", "{}T10:00"),
+    (group_forms.PollForm, "times", "{} 10:00"),
+]
+
+
+@pytest.mark.parametrize(("form_class", "name", "shape"), DATE_FIELDS)
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31"])
+def test_dates_outside_1900_to_2200_are_refused_with_a_sentence(
+    db, world, form_class, name, shape, day
+):
+    form = _form(form_class, {name: shape.format(day)}, world)
+    with tenant_context(world.alpha):
+        assert not form.is_valid()
+    assert "between 1 January 1900 and 31 December 2200" in " ".join(form.errors[name])
+
+
+@pytest.mark.parametrize("value", ["²", "\uff11\uff12", "\u0663", "9" * 5000, "1e3", "0x10"])
+def test_integers_are_ascii_digits(value):
+    form = group_forms.SeatsForm({"seats": value})
+    assert not form.is_valid()
+    assert form.errors["seats"]
+
+
+# --- What used to answer 500 -------------------------------------------------------------------
+
+
+def _client(client_for, user, group=None):
+    return client_for(user and fresh(user), group)
+
+
+def test_a_sign_in_with_controls_in_the_address_is_a_form_error(db, world, client_for):
+    response = client_for(None).post(
+        "/accounts/login/",
+        urlencode({"login": "bob@lakeside.edu\u202e", "password": PASSWORD}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+@pytest.mark.parametrize("number", ["%C2%B2", "9" * 30, "%EF%BC%91%EF%BC%92"])
+def test_a_strange_page_number_in_the_directory_search_is_a_form_error(
+    db, world, client_for, number
+):
+    response = _client(client_for, world.bob).get(f"/directory/?q=x&page={number}")
+    assert response.status_code == 400
+    assert response.context["form"].errors["page"]
+
+
+def _alpha_counts(world) -> dict[str, int]:
+
+    with tenant_context(world.alpha):
+        return {
+            m.__name__: m.objects.count() for m in (Attendance, Meeting, PollVote, SchedulingPoll)
+        }
+
+
+def _in_zone(user, zone):
+    User.objects.filter(pk=user.pk).update(time_zone=zone)
+    return fresh(user)
+
+
+@pytest.mark.parametrize("starts", ["0001-01-01T00:00", "9999-12-31T23:59", "1899-12-31T23:00"])
+def test_a_meeting_outside_1900_to_2200_is_refused_at_the_form(db, world, client_for, starts):
+    alice = _in_zone(world.alice, "America/Los_Angeles")
+    before = _alpha_counts(world)
+    response = client_for(alice, world.alpha).post(
+        "/meetings/", {"title": "Far away", "starts": starts, "duration_minutes": "60"}
+    )
+    assert response.status_code == 400
+    assert "between 1 January 1900 and 31 December 2200" in response.text
+    assert _alpha_counts(world) == before
+
+
+@pytest.mark.parametrize("time", ["0001-01-01 00:00", "9999-12-31 23:59"])
+def test_a_poll_time_outside_1900_to_2200_is_refused_at_the_form(db, world, client_for, time):
+    alice = _in_zone(world.alice, "America/Los_Angeles")
+    before = _alpha_counts(world)
+    response = client_for(alice, world.alpha).post(
+        "/polls/", {"title": "Far away", "times": time, "duration_minutes": "60"}
+    )
+    assert response.status_code == 400
+    assert "between 1 January 1900 and 31 December 2200" in response.text
+    assert _alpha_counts(world) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (
+            "/meetings/",
+            {
+                "title": "Monthly\r\nBcc: everyone@example.org",
+                "starts": "2030-01-01T10:00",
+                "duration_minutes": "60",
+            },
+        ),
+        (
+            "/polls/",
+            {"title": "Monthly\nmeeting", "times": "2030-01-01 10:00", "duration_minutes": "60"},
+        ),
+        (
+            "/meetings/",
+            {"title": "\u202eteem", "starts": "2030-01-01T10:00", "duration_minutes": "60"},
+        ),
+    ],
+)
+def test_a_title_with_a_line_break_is_refused_at_the_form(db, world, client_for, path, data):
+    before = _alpha_counts(world)
+    response = _client(client_for, world.alice, world.alpha).post(path, data)
+    assert response.status_code == 400
+    assert "Title must fit on one line, without control characters." in response.text
+    assert _alpha_counts(world) == before
+
+
+def test_nul_in_the_saml_attribute_mapping_is_a_form_error(db, world, client_for):
+
+    before = Institution.objects.count()
+    for mapping in ('{"uid": "a\\u0000b"}', '{"uid": "\\ud800"}', '{"\\u0000": "x"}'):
+        response = _client(client_for, world.sam).post(
+            "/manage/institutions/new/",
+            {"name": "Hill College", "slug": "hill", "sign_in": "code", "saml_attributes": mapping},
+        )
+        assert response.status_code == 400
+        assert "cannot be stored" in response.text
+    assert Institution.objects.count() == before
+
+
+def test_a_group_name_with_a_line_break_is_refused_at_the_form(db, world, client_for):
+    response = _client(client_for, world.bob).post(
+        "/apply/",
+        {
+            "name": "Peers\nBcc: all@example.org",
+            "slug": "peers",
+            "focus": "research",
+            "mission_draft": "Mission.",
+            "meeting_rhythm": "monthly",
+            "why_these_peers": "Because.",
+            "founding_emails_text": "bob@lakeside.edu",
+            "point_person_emails_text": "bob@lakeside.edu",
+        },
+    )
+    assert response.status_code == 400
+    assert "must fit on one line, without control characters." in response.text
+    assert not GroupApplication.objects.filter(slug="peers").exists()
