@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from society.inputs import parse_int
 from society.models import PeerGroup, User
 from society.permissions import access_society_management
 from society.selectors import group_ids_for_user
@@ -124,7 +125,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
             return redirect("directory:post-detail", pk=post.pk)
     kind = request.GET.get("kind", "")
     kind = kind if kind in Post.Kind.values else ""
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    page = parse_int(request.GET.get("page"), min=1, max=10_000, default=1)
     posts, has_next = selectors.post_list(viewer=request.user, kind=kind, page=page)
     return render(
         request,

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from society.inputs import parse_ids
+
 from ..forms import CommitmentForm, CommitmentReviewForm, MeetingForm, NotesForm, localise
 from ..models import Meeting, Membership, Minutes
 from ..permissions import (
@@ -90,7 +92,7 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = access_meeting(request.membership, pk=pk, write=True)
-    present = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+    present = parse_ids(request.POST.getlist("present"))
     attendance_record(meeting=meeting, present_ids=present, actor=request.user)
     messages.success(request, _("Attendance saved."))
     return redirect("groups:meeting-detail", pk=pk)

@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from society.inputs import parse_id, parse_ids
+
 from ..forms import PollForm, localise
 from ..models import SchedulingPoll
 from ..permissions import access_group_steering, access_participation, access_poll, can_steer_group
@@ -69,7 +71,7 @@ def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def poll_vote_view(request: HttpRequest, pk: int) -> HttpResponse:
     poll = access_poll(request.membership, pk=pk)
-    chosen = {int(v) for v in request.POST.getlist("slot") if v.isdigit()}
+    chosen = parse_ids(request.POST.getlist("slot"))
     try:
         poll_vote(poll=poll, voter=request.user, available_slot_ids=chosen)
     except ValidationError as exc:
@@ -83,7 +85,8 @@ def poll_vote_view(request: HttpRequest, pk: int) -> HttpResponse:
 def poll_choose(request: HttpRequest, pk: int) -> HttpResponse:
     """A point-person picks a time: the meeting is created and invitations go out."""
     poll = access_poll(request.membership, pk=pk, write=True)
-    slot = poll.slots.filter(pk=request.POST.get("slot") or 0).first()
+    slot_id = parse_id(request.POST.get("slot"))
+    slot = poll.slots.filter(pk=slot_id).first() if slot_id else None
     if slot is None:
         messages.error(request, _("Choose one of the proposed times."))
         return redirect("groups:poll-detail", pk=pk)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django import forms
+from django.contrib.messages import get_messages
 from django.test import RequestFactory
 from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, given, settings
@@ -273,6 +274,13 @@ def test_a_sign_in_with_controls_in_the_address_is_a_form_error(db, world, clien
     assert response.context["form"].errors
 
 
+@pytest.mark.parametrize("number", ["%C2%B2", "9" * 30, "9" * 5000, "%EF%BC%91%EF%BC%92", "-1"])
+def test_a_strange_page_number_in_the_directory_posts_is_page_one(db, world, client_for, number):
+    response = _client(client_for, world.bob).get(f"/directory/posts/?page={number}")
+    assert response.status_code == 200
+    assert response.context["page"] == 1
+
+
 @pytest.mark.parametrize("number", ["%C2%B2", "9" * 30, "%EF%BC%91%EF%BC%92"])
 def test_a_strange_page_number_in_the_directory_search_is_a_form_error(
     db, world, client_for, number
@@ -282,12 +290,47 @@ def test_a_strange_page_number_in_the_directory_search_is_a_form_error(
     assert response.context["form"].errors["page"]
 
 
+@pytest.mark.parametrize("months", ["%C2%B2", "9" * 30, "9" * 5000, "0", "-1", "%EF%BC%91"])
+def test_a_strange_number_of_months_shows_twelve(db, world, client_for, months):
+    response = _client(client_for, world.alice, world.alpha).get(f"/attendance/?months={months}")
+    assert response.status_code == 200
+    assert response.context["months"] == 12
+
+
 def _alpha_counts(world) -> dict[str, int]:
 
     with tenant_context(world.alpha):
         return {
             m.__name__: m.objects.count() for m in (Attendance, Meeting, PollVote, SchedulingPoll)
         }
+
+
+@pytest.mark.parametrize("slot", ["²", "abc", "9" * 30, "-1", "\uff11"])
+def test_a_bad_slot_id_never_raises(db, world, client_for, slot):
+    client = _client(client_for, world.alice, world.alpha)
+    poll = world.samples["poll"]
+    before = _alpha_counts(world)
+    choose = client.post(f"/polls/{poll}/choose/", {"slot": slot})
+    assert choose.status_code == 302
+    assert [str(m) for m in get_messages(choose.wsgi_request)] == [
+        "Choose one of the proposed times."
+    ]
+    assert _alpha_counts(world) == before
+    vote = client.post(f"/polls/{poll}/vote/", {"slot": slot})
+    assert vote.status_code == 302
+
+
+@pytest.mark.parametrize("present", ["²", "9" * 30, "x"])
+def test_a_bad_attendee_id_never_raises(db, world, client_for, present):
+    client = _client(client_for, world.alice, world.alpha)
+    response = client.post(
+        f"/meetings/{world.samples['meeting']}/attendance/", {"present": present}
+    )
+    assert response.status_code == 302
+    with tenant_context(world.alpha):
+        assert not Attendance.objects.filter(
+            meeting_id=world.samples["meeting"], present=True
+        ).exists()
 
 
 def _in_zone(user, zone):
