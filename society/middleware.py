@@ -6,13 +6,54 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .selectors import group_get_for_host
 
 logger = logging.getLogger(__name__)
+
+
+class RefuseNulMiddleware:
+    """Answers 400 to a NUL anywhere in the path, the query string or a posted form.
+
+    PostgreSQL refuses NUL in text, so a NUL that reached a query would be a 500. The forms
+    refuse it too (society.inputs); this stops it before any view reads a raw parameter.
+    Runs before the group is chosen: the refusal names no group.
+    """
+
+    REASON = (
+        "The request contains a NUL character (\\0), which nothing here accepts. Remove it "
+        "and try again."
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if self._has_nul(request):
+            logger.info("Refused a request with a NUL in its parameters")
+            body = render_to_string("400.html", {"reason": self.REASON}, request=request)
+            return HttpResponse(body, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path:
+            return True
+        params = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            params.append(request.POST)
+        return any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for query in params
+            for key, values in query.lists()
+        )
 
 
 class GroupHostMiddleware(TenantMainMiddleware):

@@ -264,6 +264,60 @@ def _client(client_for, user, group=None):
     return client_for(user and fresh(user), group)
 
 
+def test_nul_in_the_sign_in_pages_query_is_a_400(db, world, client_for):
+    for query in ("q=%00", "next=%00", "q=a%00b&next=/"):
+        response = client_for(None).get(f"/accounts/login/?{query}")
+        assert response.status_code == 400
+        assert "NUL" in response.text
+
+
+def test_nul_posted_to_sign_in_is_a_400_and_nobody_is_signed_in(db, world, client_for):
+    client = client_for(None)
+    for data in (
+        {"login": "\x00", "password": "x"},
+        {"login": "bob@lakeside.edu\x00", "password": PASSWORD},
+    ):
+        response = client.post(
+            "/accounts/login/", urlencode(data), content_type="application/x-www-form-urlencoded"
+        )
+        assert response.status_code == 400
+        assert "_auth_user_id" not in client.session
+
+
+def test_nul_in_a_multipart_post_is_a_400_too(db, world, client_for):
+    response = client_for(None).post("/accounts/login/", {"login": "\x00", "password": "x"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/directory/unsubscribe/%00/", None),
+        ("get", "/?%00=1", None),
+        ("get", "/?next=a%00", None),
+        ("post", "/accounts/discover/", "email=a%40b.edu&next=%00"),
+        ("post", "/accounts/discover/", "%00=1"),
+    ],
+)
+@pytest.mark.parametrize("host", ["society", "group"])
+def test_a_nul_anywhere_in_the_parameters_is_a_400_that_names_no_group(
+    db, world, client_for, method, path, data, host
+):
+    client = _client(client_for, world.olivia, world.alpha if host == "group" else None)
+    if method == "get":
+        response = client.get(path)
+    else:
+        response = client.post(path, data, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "NUL character" in response.text
+    assert "Alpha Peer Group" not in response.text
+
+
+def test_nul_in_the_directory_search_is_a_400(db, world, client_for):
+    response = _client(client_for, world.bob).get("/directory/?q=%00")
+    assert response.status_code == 400
+
+
 def test_a_sign_in_with_controls_in_the_address_is_a_form_error(db, world, client_for):
     response = client_for(None).post(
         "/accounts/login/",
