@@ -589,7 +589,8 @@ def _application_transition(
         "name": application.name,
         "state": label.lower(),
     }
-    transaction.on_commit(lambda: _application_email(application.pk, subject, body))
+    # robust: the transition is committed; a mail server that refuses is logged, not a 500.
+    transaction.on_commit(lambda: _application_email(application.pk, subject, body), robust=True)
 
 
 @transaction.atomic

@@ -90,7 +90,7 @@ def _confidential_notify(entry: ConfidentialEntry) -> None:
             logger.warning("Confidential-space notice was not e-mailed")
 
     if recipients:
-        transaction.on_commit(send)
+        transaction.on_commit(send, robust=True)
 
 
 def confidential_entry_text(*, entry: ConfidentialEntry) -> str:

@@ -97,7 +97,8 @@ def meeting_schedule(
     meeting.full_clean()
     meeting.save()
     _agenda_build(meeting)
-    transaction.on_commit(lambda: meeting_invitations_send(meeting_id=meeting.pk))
+    # robust: the meeting is committed; a failing invitation is logged, never a 500.
+    transaction.on_commit(lambda: meeting_invitations_send(meeting_id=meeting.pk), robust=True)
     return meeting
 
 

@@ -42,7 +42,9 @@ def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
         .values_list("user__email", flat=True)
     )
     subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
-    transaction.on_commit(lambda: _minutes_email(subject, body, recipients))
+    # robust: the minutes are committed; whatever the mail raises (a header Django refuses
+    # included) is logged, never a 500 after the fact.
+    transaction.on_commit(lambda: _minutes_email(subject, body, recipients), robust=True)
     return minutes
 
 

@@ -18,8 +18,9 @@ def worker_check_request(*, actor: User) -> WorkerCheck:
     with transaction.atomic():
         check = WorkerCheck.objects.create(requested_by=actor)
         # Asked for by name (groups/tasks.py): tasks call services, never the other way round.
+        # robust: with the broker down the check is recorded and shown as not run, no 500.
         transaction.on_commit(
-            lambda: current_app.send_task("groups.worker_check_run", args=[check.pk])
+            lambda: current_app.send_task("groups.worker_check_run", args=[check.pk]), robust=True
         )
     return check
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import logging
 import re
-from datetime import date, datetime
+import socket
+from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from aiosmtpd.controller import Controller
 from django import forms
 from django.contrib.messages import get_messages
 from django.test import RequestFactory
@@ -17,7 +22,7 @@ from hypothesis import strategies as st
 from directory import forms as directory_forms
 from directory.models import Profile
 from groups import forms as group_forms
-from groups.models import Attendance, Meeting, PollVote, SchedulingPoll
+from groups.models import Attendance, Meeting, Minutes, PollSlot, PollVote, SchedulingPoll
 from society import forms as society_forms
 from society.inputs import (
     BoundedIntegerField,
@@ -30,6 +35,7 @@ from society.inputs import (
     unstorable,
 )
 from society.models import GroupApplication, Institution, User
+from society.services import application_save
 from tests.conftest import PASSWORD, fresh, host_of
 from tests.security.hostile import (
     HOSTILE_CHARACTERS,
@@ -313,6 +319,28 @@ def test_a_nul_anywhere_in_the_parameters_is_a_400_that_names_no_group(
     assert "Alpha Peer Group" not in response.text
 
 
+def test_every_after_commit_hook_is_robust():
+    """A hook runs after the change is committed: what it raises must be logged, not turned
+    into a 500 for a request whose change is already kept (transaction.on_commit(robust=True))."""
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for app in ("society", "directory", "groups", "evaluation", "crossschema"):
+        for path in (root / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "on_commit"
+                ):
+                    robust = any(
+                        k.arg == "robust" and getattr(k.value, "value", None) is True
+                        for k in node.keywords
+                    )
+                    found.append((f"{path.relative_to(root)}:{node.lineno}", robust))
+    assert len(found) >= 9
+    assert [where for where, robust in found if not robust] == []
+
+
 def test_nul_in_the_directory_search_is_a_400(db, world, client_for):
     response = _client(client_for, world.bob).get("/directory/?q=%00")
     assert response.status_code == 400
@@ -475,3 +503,129 @@ def test_a_group_name_with_a_line_break_is_refused_at_the_form(db, world, client
     assert response.status_code == 400
     assert "must fit on one line, without control characters." in response.text
     assert not GroupApplication.objects.filter(slug="peers").exists()
+
+
+# --- After-commit work never raises into the request --------------------------------------------
+
+
+@pytest.fixture
+def refusing_smtp(settings):
+    """A real SMTP server on loopback that refuses every recipient (550), with Django's SMTP
+    backend pointed at it: each send raises SMTPRecipientsRefused, as with a server that
+    bounces everything."""
+
+    class Refuse:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 Mailbox unavailable"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Refuse(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
+def _logged_error(caplog, name: str) -> bool:
+    return any(
+        r.levelno >= logging.WARNING and name in r.getMessage() + str(r.exc_info)
+        for r in caplog.records
+    )
+
+
+def test_an_smtp_failure_after_an_application_is_submitted_is_logged_and_the_submission_kept(
+    db, world, client_for, refusing_smtp, django_capture_on_commit_callbacks, caplog
+):
+
+    bob = fresh(world.bob)
+    draft = application_save(
+        application=GroupApplication(), actor=bob, founding_emails=FOUNDERS,
+        point_person_emails=FOUNDERS[:1], name="Hill Peers", slug="hill-peers", focus="research",
+        mission_draft="Publish.", meeting_rhythm="monthly", why_these_peers="Peers.",
+    )  # fmt: skip
+    client = client_for(bob)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/applications/{draft.pk}/submit/")
+    assert callbacks, "the e-mail is sent after commit"
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Submitted. The society will review it."
+    ]
+    draft.refresh_from_db()
+    assert draft.state == GroupApplication.State.SUBMITTED
+    assert _logged_error(caplog, "SMTPRecipientsRefused")
+
+
+def test_an_smtp_failure_after_a_meeting_is_scheduled_keeps_the_meeting(
+    db, world, client_for, refusing_smtp, django_capture_on_commit_callbacks, caplog
+):
+
+    client = _client(client_for, world.alice, world.alpha)
+    with tenant_context(world.alpha), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            "/meetings/",
+            {"title": "Summer social", "starts": "2030-07-01T18:00", "duration_minutes": "90"},
+        )
+    assert callbacks
+    assert response.status_code == 302
+    with tenant_context(world.alpha):
+        assert Meeting.objects.filter(title="Summer social").exists()
+    assert _logged_error(caplog, "was not e-mailed")
+
+
+def test_an_smtp_failure_after_minutes_are_published_keeps_the_minutes(
+    db, world, client_for, refusing_smtp, django_capture_on_commit_callbacks, caplog
+):
+
+    client = _client(client_for, world.alice, world.alpha)
+    meeting = world.samples["meeting"]
+    with tenant_context(world.alpha), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/meetings/{meeting}/minutes/")
+    assert callbacks
+    assert response.status_code == 302
+    with tenant_context(world.alpha):
+        assert Minutes.objects.filter(meeting_id=meeting).exists()
+    assert _logged_error(caplog, "not e-mailed")
+
+
+def test_a_line_break_stored_before_the_rule_never_breaks_choosing_a_poll_time(
+    db, world, client_for, django_capture_on_commit_callbacks, caplog
+):
+    """A poll titled over two lines (stored before the forms refused it) reaches the
+    invitation's Subject: Django refuses the header (BadHeaderError) after the meeting is
+    committed. The member gets the meeting page; the failure is logged."""
+
+    with tenant_context(world.alpha):
+        poll = SchedulingPoll.objects.create(
+            title="Monthly\nBcc: everyone@example.org", created_by=fresh(world.alice)
+        )
+        slot = PollSlot.objects.create(poll=poll, starts_at=datetime(2030, 3, 9, 16, tzinfo=UTC))
+    client = _client(client_for, world.alice, world.alpha)
+    with tenant_context(world.alpha), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/polls/{poll.pk}/choose/", {"slot": str(slot.pk)})
+    assert callbacks
+    assert response.status_code == 302
+    with tenant_context(world.alpha):
+        meeting = Meeting.objects.get(poll=poll)
+    assert response["Location"] == f"/meetings/{meeting.pk}/"
+    assert _logged_error(caplog, "BadHeaderError")
+
+
+def test_a_line_break_stored_before_the_rule_never_breaks_publishing_minutes(
+    db, world, client_for, django_capture_on_commit_callbacks, caplog
+):
+
+    with tenant_context(world.alpha):
+        Meeting.objects.filter(pk=world.samples["meeting"]).update(title="Past\r\nmeeting")
+    client = _client(client_for, world.alice, world.alpha)
+    with tenant_context(world.alpha), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/meetings/{world.samples['meeting']}/minutes/")
+    assert response.status_code == 302
+    with tenant_context(world.alpha):
+        assert Minutes.objects.filter(meeting_id=world.samples["meeting"]).exists()
+    assert _logged_error(caplog, "BadHeaderError")
