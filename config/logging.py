@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-_SECRET_PATHS = re.compile(r"(/invitations/|/calendar/feed/|/directory/unsubscribe/)[^/\s\"']+")
+_SECRET_PATHS = re.compile(
+    r"(/invitations/|/calendar/feed/|/directory/unsubscribe/|/accounts/confirm-institution/)"
+    r"[^/\s\"']+"
+)
 
 
 def redact_paths(text: str) -> str:

@@ -252,3 +252,29 @@ def test_no_log_line_carries_an_invitation_or_feed_token(settings):
             )
             if handler.filter(record):
                 assert token not in handler.format(record), (name, handler)
+
+
+def test_every_url_that_carries_a_token_is_redacted_in_logs():
+    """A new URL with a secret in its path must be added to the log redaction."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from config.logging import redact_paths
+
+    def patterns(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from patterns(p, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern)
+
+    secret = "s3cr3t-0123456789abcdef"
+    with_tokens = [
+        route
+        for urlconf in ("config.urls_public", "config.urls_group")
+        for route in patterns(get_resolver(urlconf))
+        if "<str:token>" in route
+    ]
+    assert len(with_tokens) >= 3, with_tokens  # invitations, feeds, institution confirmations
+    for route in with_tokens:
+        path = "/" + route.replace("<str:token>", secret).lstrip("^").rstrip("$")
+        assert secret not in redact_paths(f"GET {path} HTTP/1.1"), route
