@@ -19,6 +19,7 @@ from society.urls_helpers import group_host, group_url
 from .. import crypto
 from ..crypto import KeyDestroyed
 from ..models import (
+    PARTICIPANT_ROLES,
     AgendaItem,
     Attendance,
     Commitment,
@@ -120,7 +121,9 @@ def meeting_invitations_send(*, meeting_id: int) -> None:
     group = current_group()
     meeting = Meeting.objects.get(pk=meeting_id)
     ics = meeting_ics([meeting])
-    for membership in Membership.objects.filter(is_active=True).select_related("user"):
+    # Meetings are for those who take part in them: never the evaluator (README, roles).
+    attendees = Membership.objects.filter(is_active=True, role__in=PARTICIPANT_ROLES)
+    for membership in attendees.select_related("user"):
         user = membership.user
         message = EmailMessage(
             subject=_("%(group)s: %(title)s") % {"group": group.name, "title": meeting.title},
