@@ -387,7 +387,7 @@ def institution_save(
     if institution.pk:
         stored = Institution.objects.select_for_update().get(pk=institution.pk)
         old, new = institution_identity(stored), institution_identity(institution)
-        if old and old != new:
+        if old != new:  # from codes to SSO too: older accounts confirm once
             _identity_changed(institution=institution, old=old, new=new, actor=actor)
     institution.full_clean()
     institution.save()

@@ -6,6 +6,7 @@ an identity themselves (no connect process)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from allauth.socialaccount.models import SocialAccount
@@ -66,7 +67,7 @@ def test_a_certificate_swap_cannot_sign_in_as_an_existing_member_without_her_mai
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         _resave_with(keys, "evil", world)  # a society admin pastes metadata with a new key
-    event = AuditEvent.objects.get(kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED)
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED).first()
     old, new = _cert_fingerprint(keys, "good"), _cert_fingerprint(keys, "evil")
     assert old != new and old in event.detail and new in event.detail
     (notice,) = mail.outbox
@@ -148,3 +149,25 @@ def test_a_signed_in_member_cannot_attach_an_institution_identity(
     assert "cannot be added to an account here" in refused.content.decode()
     assert not SocialAccount.objects.filter(user=world.alice).exists()
     assert not SocialAccount.objects.filter(uid=ADA["eppn"]).exists()
+
+
+def test_moving_from_codes_to_an_idp_is_recorded_and_older_accounts_confirm_once(
+    keys, sp_metadata, client_for, world, django_capture_on_commit_callbacks
+):
+    """Northfield signed in by e-mail codes until the northfield fixture gave it SAML: the
+    change was recorded, and a member whose account is older confirms before the IdP may
+    claim it (an account made by an e-mail code sign-in, before the change)."""
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED)
+    assert "method - -> saml" in event.detail and _cert_fingerprint(keys, "good") in event.detail
+    changed = Institution.objects.get(slug="northfield").identity_changed_at
+    older = User.objects.create_user(ADA_EMAIL)  # no password: what a code sign-in makes
+    User.objects.filter(pk=older.pk).update(date_joined=changed - timedelta(days=30))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
+    assert _signed_in_as(refused) is None
+    assert [m.to for m in mail.outbox] == [[ADA_EMAIL]]
+    assert not SocialAccount.objects.filter(user=older).exists()
+    client_for().post(_confirm_link())
+    welcome, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
+    assert _signed_in_as(welcome) == ADA_EMAIL
