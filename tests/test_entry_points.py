@@ -214,3 +214,28 @@ def test_deploy_check_passes_with_production_settings_and_good_values():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (1 silenced)." in result.stdout
+
+
+def test_an_authenticated_tls_mail_relay_is_configured_from_the_environment():
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD,"
+        " s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    env = production_env(
+        EMAIL_HOST="smtp.relay.example",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="horizontal",
+        EMAIL_HOST_PASSWORD="relay-password",
+        EMAIL_USE_TLS="true",
+    )
+    result = run([sys.executable, "manage.py", "shell", "-v", "0", "-c", show], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [
+        "smtp.relay.example",
+        "587",
+        "horizontal",
+        "relay-password",
+        "True",
+        "False",
+    ]

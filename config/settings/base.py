@@ -285,7 +285,12 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.Ema
 EMAIL_HOST = env("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=1025)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)  # with the file-based backend (tests)
-EMAIL_TIMEOUT = 10
+# An authenticated relay: STARTTLS (EMAIL_USE_TLS) or implicit TLS (EMAIL_USE_SSL).
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Horizontal <noreply@horizontal.localhost>")
 
 # --- Security headers --------------------------------------------------------------------------
