@@ -156,6 +156,22 @@ def test_confidential_data_is_destroyed_only_after_the_export_window(db, world, 
         confidential_entry_text(entry=entry)
 
 
+def test_the_periodic_work_is_scheduled(db, settings):
+    """Beat runs each sweep the README names, and each names a task the worker knows."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    expected = {
+        "shred-concluded-groups": ("crossschema.groups_shred_due", 3600.0),
+        "provision-queued-groups": ("crossschema.applications_provision_queued", 60.0),
+        "directory-digests": ("directory.digests_send", 3600.0),
+        "directory-follow-accounts": ("directory.profiles_follow_accounts", 60.0),
+    }
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {name: (e["task"], e["schedule"]) for name, e in schedule.items()} == expected
+    assert {task for task, _every in expected.values()} <= set(app.tasks)
+
+
 def test_the_destruction_is_scheduled(db, settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["shred-concluded-groups"]
     assert schedule["task"] == "crossschema.groups_shred_due"

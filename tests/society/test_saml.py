@@ -151,6 +151,25 @@ def test_assertion_for_another_audience_is_refused(keys, sp_metadata, client_for
     assert_refused(finish(client, other, relay), before)
 
 
+def test_a_response_for_another_destination_is_refused(keys, sp_metadata, client_for):
+    client, idp = client_for(), make_idp(keys, sp_metadata)
+    before = User.objects.count()
+    request, relay = start(client, idp)
+    elsewhere = idp.response(
+        in_response_to=request.id,
+        destination="https://another-sp.example/acs/",
+        sp_entity_id=SP_ENTITY_ID,
+        user=ADA,
+    )
+    assert_refused(finish(client, elsewhere, relay), before)
+    # the same response for our ACS signs in: it was the destination that was refused
+    request, relay = start(client, idp)
+    ours = idp.response(
+        in_response_to=request.id, destination=ACS, sp_entity_id=SP_ENTITY_ID, user=ADA
+    )
+    assert finish(client, ours, relay).status_code == 302
+
+
 def test_expired_assertion_is_refused(keys, sp_metadata, client_for):
     before = User.objects.count()
     response, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata, lifetime_minutes=-10))
