@@ -16,6 +16,7 @@ from society.inputs import parse_int
 from society.models import PeerGroup, User
 from society.permissions import access_society_management
 from society.selectors import group_ids_for_user
+from society.urls_helpers import is_safe_redirect
 
 from . import selectors, services
 from .forms import (
@@ -208,7 +209,9 @@ def member_ban(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Done, and the reason is recorded."))
     back = request.POST.get("back", "")
-    return redirect(back if back.startswith("/directory/") else "directory:moderation")
+    if is_safe_redirect(back, path_only=True) and back.startswith("/directory/"):
+        return redirect(back)
+    return redirect("directory:moderation")
 
 
 @login_required

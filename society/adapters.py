@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
-from django.conf import settings
 from django.http import HttpRequest
 
 from .audit import audit_record
 from .models import AuditEvent, Institution, User
 from .services import identity_confirmation_needed, identity_confirmation_request
 from .sso import NONCE_STATE_KEY, sign_in_refused
-
-
-def is_our_url(url: str) -> bool:
-    """True for an absolute URL on the base host or a group host, with our scheme and port."""
-    if any(c in url for c in "\\%\t\r\n "):
-        return False  # no lookalike hosts built from escapes or whitespace
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    base = settings.HORIZONTAL_BASE_HOST
-    port_suffix = f":{parts.port}" if parts.port else ""
-    return (
-        parts.scheme == settings.HORIZONTAL_SCHEME
-        and port_suffix == settings.HORIZONTAL_PORT_SUFFIX
-        and (host == base or host.endswith("." + base))
-        and not parts.username
-        and not parts.password
-    )
+from .urls_helpers import is_safe_redirect
 
 
 def _sign_in_method(request: HttpRequest) -> str:
@@ -53,8 +35,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_safe_url(self, url: str) -> bool:
         # Sign-in lives on the base host and sends people back to the group host they came
         # from. allauth's own check compares ALLOWED_HOSTS patterns against host:port, which
-        # never matches a subdomain pattern when the site runs on a port (development).
-        return is_our_url(url) or super().is_safe_url(url)
+        # never matches a subdomain pattern when the site runs on a port (development), and
+        # its parsing raises on a malformed `next` (a 500): one helper decides, never raising.
+        return is_safe_redirect(url)
 
     def post_login(self, request: HttpRequest, user: User, **kwargs):
         audit_record(

@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
+
+from .urls_helpers import is_safe_redirect
 
 
 def is_society_admin(request) -> bool:
@@ -25,7 +27,7 @@ class SocietyAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         """The admin signs in through allauth too: one sign-in page, one set of rate limits."""
         target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts=None) or not target:
+        if not is_safe_redirect(target, path_only=True):
             target = reverse("admin:index", current_app=self.name)
         if request.user.is_authenticated:
             if self.has_permission(request):

@@ -42,7 +42,7 @@ from .services import (
     identity_confirmation_get,
     institution_save,
 )
-from .urls_helpers import group_url, society_url
+from .urls_helpers import group_url, safe_redirect_or, society_url
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -118,8 +118,9 @@ class SignInView(LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "").strip()
-        next_url = self.request.GET.get("next", "")
+        next_url = safe_redirect_or(self.request.GET.get("next", ""), "")
         context["query"] = query
+        context["next_url"] = next_url  # only ever echoed when it stays on this site
         context["institutions"] = [
             {"name": i.name, "url": institution_login_url(i, next_url)}
             for i in institution_search(query=query)
@@ -135,7 +136,7 @@ sign_in = SignInView.as_view()
 def sign_in_discover(request: HttpRequest) -> HttpResponse:
     """Home-realm discovery: send an address to its institution's sign-in, or to an e-mail code."""
     form = DiscoverForm(request.POST)
-    next_url = request.POST.get("next", "")
+    next_url = safe_redirect_or(request.POST.get("next", ""), "")
     if not form.is_valid():
         messages.error(request, _("Enter a valid e-mail address."))
         return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from society.inputs import parse_ids
+from society.urls_helpers import safe_redirect_or
 
 from ..forms import CommitmentForm, CommitmentReviewForm, MeetingForm, NotesForm, localise
 from ..models import Meeting, Membership, Minutes
@@ -157,8 +158,7 @@ def commitment_review_view(request: HttpRequest, pk: int) -> HttpResponse:
             fail(request, exc)
     else:
         messages.error(request, _("Choose kept, partly kept or dropped."))
-    back = request.POST.get("back", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    return redirect(safe_redirect_or(request.POST.get("back", ""), "/", path_only=True))
 
 
 @require_http_methods(["GET", "POST"])

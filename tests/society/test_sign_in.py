@@ -179,7 +179,7 @@ def test_institutions_cannot_share_an_email_domain(db, world):
 
 
 def test_next_urls_with_escapes_are_not_ours():
-    from society.adapters import is_our_url
+    from society.urls_helpers import is_safe_redirect as is_our_url
 
     assert not is_our_url("http://evil.com\\.horizontal.localhost:8765/")
     assert not is_our_url("http://evil.com%2f.horizontal.localhost:8765/")

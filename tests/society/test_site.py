@@ -163,7 +163,7 @@ def test_production_settings_pass_the_deploy_check():
 
 
 def test_next_urls_are_ours_only(settings):
-    from society.adapters import is_our_url
+    from society.urls_helpers import is_safe_redirect as is_our_url
 
     assert is_our_url("http://alpha.horizontal.localhost:8765/x")
     assert is_our_url("http://horizontal.localhost:8765/")
