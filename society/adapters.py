@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from .audit import audit_record
 from .models import AuditEvent, Institution, User
 from .services import identity_confirmation_needed, identity_confirmation_request
-from .sso import NONCE_STATE_KEY, sign_in_refused
+from .sso import NONCE_STATE_KEY, InstitutionSocialLogin, sign_in_refused
 from .urls_helpers import is_safe_redirect
 
 
@@ -40,6 +40,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return is_safe_redirect(url)
 
     def post_login(self, request: HttpRequest, user: User, **kwargs):
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if isinstance(sociallogin, InstitutionSocialLogin):
+            sociallogin.account_write()  # accepted: only now is the stored account updated
         audit_record(
             kind=AuditEvent.Kind.SIGN_IN, actor=user, subject=user, detail=_sign_in_method(request)
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpRequest
@@ -25,7 +26,50 @@ def sign_in_refused(request: HttpRequest, reason: str) -> ImmediateHttpResponse:
     return ImmediateHttpResponse(response)
 
 
-class InstitutionSAMLProvider(SAMLProvider):
+class InstitutionSocialLogin(SocialLogin):
+    """allauth's SocialLogin, whose lookup writes nothing.
+
+    allauth's lookup saves the matched SocialAccount with what the identity provider just sent
+    (extra_data, and last_login through auto_now) before pre_social_login runs, so a sign-in we
+    refuse would still have rewritten the stored account. Here the match is made in memory, and
+    the row is written only once the sign-in is accepted (society.adapters.AccountAdapter
+    .post_login): a refused sign-in leaves the account, its user and every session as they were.
+    """
+
+    account_write_pending = False
+
+    def lookup(self) -> None:
+        account = (
+            SocialAccount.objects.select_related("user")
+            .filter(provider=self.account.provider, uid=self.account.uid)
+            .first()
+        )
+        if account is None:
+            super().lookup()  # nobody linked: allauth's own (its match by e-mail is off)
+            return
+        self._did_authenticate_by_email = None
+        account.extra_data = self.account.extra_data
+        self.account = account
+        self.user = account.user
+        self.account_write_pending = True
+
+    def account_write(self) -> None:
+        """Store what the identity provider sent, now that the sign-in is accepted."""
+        if self.account_write_pending and self.account.pk:
+            self.account.save(update_fields=["extra_data", "last_login"])
+            self.account_write_pending = False
+
+
+class WritesNothingUntilAccepted:
+    """Provider mixin: the sign-ins it builds are InstitutionSocialLogins."""
+
+    def sociallogin_from_response(self, request, response):
+        login = super().sociallogin_from_response(request, response)
+        login.__class__ = InstitutionSocialLogin
+        return login
+
+
+class InstitutionSAMLProvider(WritesNothingUntilAccepted, SAMLProvider):
     """SAML, matched only by the mapped stable id (eduPersonPrincipalName or subject-id).
 
     allauth falls back to the NameID when the uid attribute is missing; NameIDs are often
@@ -56,7 +100,7 @@ class InstitutionSAMLProvider(SAMLProvider):
         return uid
 
 
-class InstitutionOIDCProvider(OpenIDConnectProvider):
+class InstitutionOIDCProvider(WritesNothingUntilAccepted, OpenIDConnectProvider):
     """OpenID Connect with PKCE and a nonce bound to the browser session.
 
     The nonce is stashed with allauth's state and compared with the ID token's in

@@ -23,9 +23,12 @@ from tests.society.test_saml import (
     IDP_BASE,
     NEXT,
     SP_ENTITY_ID,
+    finish,
     make_idp,
     sign_in,
+    start,
 )
+from tests.society.unchanged import sign_in_rows
 
 ADA_EMAIL = "ada.lovelace@northfield.edu"
 
@@ -171,3 +174,41 @@ def test_moving_from_codes_to_an_idp_is_recorded_and_older_accounts_confirm_once
     client_for().post(_confirm_link())
     welcome, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))
     assert _signed_in_as(welcome) == ADA_EMAIL
+
+
+def test_a_refused_sign_in_leaves_the_stored_account_user_and_sessions_as_they_were(
+    keys, sp_metadata, client_for, world, django_capture_on_commit_callbacks
+):
+    """allauth saves what the IdP sent on the matched account before our checks run; a sign-in
+    we refuse must not (the new key's attributes would otherwise overwrite Ada's)."""
+    ada_browser = client_for()
+    sign_in(ada_browser, make_idp(keys, sp_metadata))
+    _resave_with(keys, "evil", world)
+    intruder = client_for()
+    request, relay = start(intruder, make_idp(keys, sp_metadata, which="evil"))
+    before = sign_in_rows(refused_session=intruder.session.session_key)
+    forged = make_idp(keys, sp_metadata, which="evil").response(
+        in_response_to=request.id,
+        destination=ACS,
+        sp_entity_id=SP_ENTITY_ID,
+        user={**ADA, "display": "Not Ada", "given": "Mallory"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = finish(intruder, forged, relay)
+    assert refused.status_code == 403
+    assert "e-mailed a confirmation link" in refused.content.decode()
+    assert sign_in_rows(refused_session=intruder.session.session_key) == before
+    assert "_auth_user_id" not in intruder.session
+    assert ada_browser.session["_auth_user_id"] == str(User.objects.get(email=ADA_EMAIL).pk)
+
+
+def test_an_accepted_sign_in_stores_what_the_idp_sent(keys, sp_metadata, client_for):
+    """The write that a refusal skips happens once the sign-in is accepted."""
+    idp = make_idp(keys, sp_metadata)
+    sign_in(client_for(), idp)
+    first = SocialAccount.objects.get(uid=ADA["eppn"])
+    renamed, _, _ = sign_in(client_for(), idp, user={**ADA, "display": "Ada King"})
+    assert _signed_in_as(renamed) == ADA_EMAIL
+    stored = SocialAccount.objects.get(pk=first.pk)
+    assert "Ada King" in str(stored.extra_data) and "Ada King" not in str(first.extra_data)
+    assert stored.last_login > first.last_login
