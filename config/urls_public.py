@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     path("accounts/3rdparty/signup/", views.not_offered),
     path("accounts/signup/", views.not_offered),
+    # allauth's path, our view: the ID token is checked as OpenID Connect says (society.sso).
+    path("accounts/oidc/<str:provider_id>/login/callback/", views.oidc_callback),
     path("accounts/", include("allauth.urls")),
     path("directory/", include("directory.urls")),
     path("apply/", views.application_new, name="application-new"),

@@ -173,12 +173,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     @staticmethod
     def _may_link(user: User, sociallogin: SocialLogin) -> bool:
         if sociallogin.provider.id == "openid_connect":
-            claims = (
-                sociallogin.account.extra_data.get("userinfo")
-                or sociallogin.account.extra_data.get("id_token")
-                or {}
-            )
-            if claims.get("email_verified") is not True:
+            # The signed ID token must itself say that this address is verified: userinfo is
+            # unsigned, and allauth would read it first.
+            claims = sociallogin.account.extra_data.get("id_token") or {}
+            if claims.get("email_verified") is not True or (
+                str(claims.get("email") or "").lower() != user.email.lower()
+            ):
                 return False
         return (
             user.is_active

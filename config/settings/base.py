@@ -201,6 +201,11 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 # One SP entity ID for every institution, whatever host a request came in on.
 SAML_SP_ENTITY_ID = env("SAML_SP_ENTITY_ID", default=f"{HORIZONTAL_BASE_URL}/accounts/saml/sp/")
+# When true, an OpenID Connect issuer, and every endpoint its discovery document names, must be
+# an https:// URL (society.oidc; checked when an institution is saved and at every sign-in).
+# production.py turns it on; development and the tests run their OpenID Providers on loopback
+# over plain http.
+HORIZONTAL_OIDC_REQUIRE_HTTPS = env.bool("HORIZONTAL_OIDC_REQUIRE_HTTPS", default=False)
 
 # One session for the base host and every group host.
 SESSION_COOKIE_DOMAIN = HORIZONTAL_BASE_HOST

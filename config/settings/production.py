@@ -1,4 +1,5 @@
-"""Production settings: HTTPS, strict cookies, HSTS; hosts and secrets from the environment.
+"""Production settings: HTTPS (for us and for institutions' OpenID Providers), strict cookies,
+HSTS; hosts and secrets from the environment.
 
 manage.py, config.wsgi and config.celery use these unless DJANGO_SETTINGS_MODULE says otherwise,
 so they fail closed: without the secrets and the base URL, with a secret published in this
@@ -101,6 +102,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
+# Institutions' OpenID Providers over https:// only (issuer, keys, token and userinfo endpoints).
+HORIZONTAL_OIDC_REQUIRE_HTTPS = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
