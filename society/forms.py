@@ -67,7 +67,10 @@ class InstitutionForm(InputPolicyMixin, forms.ModelForm):
         label=_("OpenID Connect issuer"),
         required=False,
         assume_scheme="https",
-        help_text=_("e.g. https://login.northfield.edu (its /.well-known/openid-configuration)"),
+        help_text=_(
+            "e.g. https://login.northfield.edu, exactly as its "
+            "/.well-known/openid-configuration names it (checked when you save)"
+        ),
     )
     oidc_client_secret = forms.CharField(
         label=_("OpenID Connect client secret"),

@@ -62,6 +62,16 @@ class OIDCUnreachable(OIDCRefused):
     """The provider did not answer, or not with a JSON object."""
 
 
+class OIDCIssuerMismatch(OIDCRefused):
+    """Discovery names another issuer than the configured one (`named`)."""
+
+    def __init__(self, named: object, configured: str) -> None:
+        self.named = str(named)[:200]
+        super().__init__(
+            f"the discovery document names the issuer {self.named!r}, not {configured!r}"
+        )
+
+
 def https_required() -> bool:
     return settings.HORIZONTAL_OIDC_REQUIRE_HTTPS
 
@@ -104,10 +114,7 @@ def discovery_fetch(issuer: str) -> dict:
         raise OIDCRefused("the issuer must be an https:// URL")
     config = _get_json(discovery_url(issuer))
     if config.get("issuer") != issuer:
-        raise OIDCRefused(
-            f"the discovery document names the issuer {str(config.get('issuer'))[:200]!r}, "
-            f"not {issuer!r}"
-        )
+        raise OIDCIssuerMismatch(config.get("issuer"), issuer)
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not _endpoint_ok(config.get(name)):
             raise OIDCRefused(f"the discovery document has no usable {name}")

@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists
 
+from . import oidc
 from .audit import audit_record
 from .models import (
     ApplicationEvent,
@@ -211,6 +212,57 @@ def _saml_idp_from_metadata(xml: str) -> dict[str, str]:
     return {"entity_id": parsed["entityId"], "sso_url": sso_url, "x509cert": cert}
 
 
+def _oidc_issuer_check(issuer: str) -> None:
+    """An OpenID Connect issuer is usable: https:// where required, and its discovery document
+    answers with its own name (OIDC Discovery 4.3). ValidationError on oidc_issuer otherwise."""
+    if oidc.https_required() and not issuer.startswith("https://"):
+        raise ValidationError(
+            {
+                "oidc_issuer": _(
+                    "Enter an https:// issuer URL: this site accepts OpenID Connect providers "
+                    "over HTTPS only."
+                )
+            }
+        )
+    if "/.well-known/" in issuer:
+        raise ValidationError(
+            {
+                "oidc_issuer": _(
+                    "Enter the issuer itself: the address before /.well-known/openid-configuration."
+                )
+            }
+        )
+    try:
+        oidc.discovery_fetch(issuer)
+    except oidc.OIDCIssuerMismatch as exc:
+        raise ValidationError(
+            {
+                "oidc_issuer": _(
+                    "The provider at this address calls itself “%(named)s”. Enter the issuer "
+                    "exactly as its discovery document names it."
+                )
+                % {"named": exc.named}
+            }
+        ) from exc
+    except oidc.OIDCUnreachable as exc:
+        raise ValidationError(
+            {
+                "oidc_issuer": _(
+                    "The provider's discovery document (%(url)s) did not answer. Check the "
+                    "issuer URL, or try again when the provider is reachable."
+                )
+                % {"url": oidc.discovery_url(issuer)}
+            }
+        ) from exc
+    except oidc.OIDCRefused as exc:
+        raise ValidationError(
+            {
+                "oidc_issuer": _("The provider's discovery document cannot be used: %(why)s.")
+                % {"why": exc}
+            }
+        ) from exc
+
+
 def _social_app_sync(*, institution: Institution, oidc_client_secret: str | None) -> None:
     """Keep exactly one allauth provider app for an institution with SSO (none otherwise)."""
     from allauth.socialaccount.models import SocialApp
@@ -341,7 +393,9 @@ def institution_save(
     """Validate and save an institution and its allauth provider app.
 
     Raises ValidationError (field-keyed) for unusable SAML metadata, a missing OIDC issuer,
-    client id or secret, or an IdP entity ID another institution already uses.
+    client id or secret, an OIDC issuer that is not https:// where HORIZONTAL_OIDC_REQUIRE_HTTPS
+    or whose discovery document does not answer with its own name, or an IdP entity ID another
+    institution already uses.
     """
     institution.email_domains = sorted({d.lower() for d in institution.email_domains})
     shared = Institution.objects.filter(email_domains__overlap=institution.email_domains).exclude(
@@ -377,6 +431,8 @@ def institution_save(
         raise ValidationError(
             {"oidc_issuer": _("OpenID Connect needs the issuer URL and a client ID.")}
         )
+    if institution.sign_in == Institution.SignIn.OIDC:
+        _oidc_issuer_check(institution.oidc_issuer)
     if institution.require_sso and not institution.has_sso:
         raise ValidationError(
             {"require_sso": _("Only an institution with SAML or OpenID Connect can require it.")}

@@ -190,6 +190,15 @@ def test_with_the_secrets_each_entry_point_runs_on_production_settings(entry):
     assert result.stdout.split() == ["config.settings.production", "False"]
 
 
+def test_production_accepts_openid_providers_over_https_only():
+    """Whatever the environment says (development and the tests run theirs over http)."""
+    show = "from django.conf import settings; print(settings.HORIZONTAL_OIDC_REQUIRE_HTTPS)"
+    argv = [sys.executable, "manage.py", "shell", "-v", "0", "-c", show]
+    result = run(argv, production_env(HORIZONTAL_OIDC_REQUIRE_HTTPS="false"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["True"]
+
+
 def test_secret_keys_and_their_fallbacks_are_read_as_given():
     """Fallbacks: comma separated, spaces and empty entries dropped. A key may start with "$"
     (get_random_secret_key() can make one): it is a key, not the name of another variable."""

@@ -1,4 +1,5 @@
-"""SAML fixtures shared by the sign-in tests: pysaml2's IdP keys and Northfield set up for SAML."""
+"""Fixtures shared by the sign-in tests: pysaml2's IdP keys and Northfield set up for SAML, and
+the hostile OpenID Provider (tests/idp/hostile_op.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from society.models import Institution
 from society.services import institution_save
+from tests.idp.hostile_op import HostileOP
 from tests.idp.saml_idp import idp_config, make_keypair, metadata_xml
 
 ENTITY_ID = "https://idp.northfield.test/idp"
@@ -35,3 +37,18 @@ def sp_metadata(northfield, client_for) -> str:
     response = client_for().get("/accounts/saml/northfield/metadata/")
     assert response.status_code == 200
     return response.content.decode()
+
+
+@pytest.fixture(scope="session")
+def hostile_op():
+    op = HostileOP().start()
+    yield op
+    op.stop()
+
+
+@pytest.fixture
+def op(hostile_op):
+    """The session's hostile OpenID Provider, well-behaved at the start of each test."""
+    hostile_op.reset()
+    yield hostile_op
+    hostile_op.reset()

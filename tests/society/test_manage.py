@@ -6,6 +6,7 @@ import pytest
 from allauth.socialaccount.models import SocialApp
 
 from society.models import EPPN, Institution
+from tests.e2e.test_make_run import free_port
 from tests.idp.saml_idp import idp_config, make_keypair, metadata_xml
 
 PAGES = ["/manage/", "/manage/institutions/", "/manage/institutions/new/", "/manage/audit/"]
@@ -74,7 +75,7 @@ def test_unreadable_metadata_gets_a_form_error_and_saves_nothing(db, world, clie
     assert not Institution.objects.filter(slug="broken").exists()
 
 
-def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, client_for):
+def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, client_for, op):
     client = client_for(world.sam)
     missing = client.post(
         "/manage/institutions/new/",
@@ -83,7 +84,7 @@ def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, c
             "slug": "mountain",
             "sign_in": "oidc",
             "email_domains_text": "mountainstate.edu",
-            "oidc_issuer": "https://login.mountainstate.edu",
+            "oidc_issuer": op.issuer,
             "oidc_client_id": "horizontal",
             "saml_attributes": "{}",
         },
@@ -96,7 +97,7 @@ def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, c
             "slug": "mountain",
             "sign_in": "oidc",
             "email_domains_text": "mountainstate.edu",
-            "oidc_issuer": "https://login.mountainstate.edu",
+            "oidc_issuer": op.issuer,
             "oidc_client_id": "horizontal",
             "oidc_client_secret": "s3cret-value",
             "saml_attributes": "{}",
@@ -108,6 +109,63 @@ def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, c
     page = client.get(saved["Location"]).text
     assert "s3cret-value" not in page
     assert "http://horizontal.localhost:8765/accounts/oidc/mountain/login/callback/" in page
+
+
+def _oidc_form(issuer: str) -> dict:
+    return {
+        "name": "Mountain State",
+        "slug": "mountain",
+        "sign_in": "oidc",
+        "email_domains_text": "mountainstate.edu",
+        "oidc_issuer": issuer,
+        "oidc_client_id": "horizontal",
+        "oidc_client_secret": "s3cret-value",
+        "saml_attributes": "{}",
+    }
+
+
+def test_an_oidc_issuer_whose_discovery_does_not_answer_is_not_saved(db, world, client_for):
+    closed = f"http://127.0.0.1:{free_port()}"
+    response = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(closed))
+    assert response.status_code == 400
+    assert "discovery document" in response.text and "did not answer" in response.text
+    assert f"{closed}/.well-known/openid-configuration" in response.text
+    assert not Institution.objects.filter(slug="mountain").exists()
+    assert not SocialApp.objects.filter(provider="openid_connect").exists()
+
+
+def test_an_oidc_issuer_that_discovery_names_otherwise_is_not_saved(db, world, client_for, op):
+    slash = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(op.issuer + "/"))
+    assert slash.status_code == 400 and f"calls itself “{op.issuer}”" in slash.text
+    well_known = op.issuer + "/.well-known/openid-configuration"
+    document = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(well_known))
+    assert document.status_code == 400 and "Enter the issuer itself" in document.text
+    op.discovery.update(issuer="https://idp.another-institution.example")
+    response = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(op.issuer))
+    assert "calls itself “https://idp.another-institution.example”" in response.text
+    assert not Institution.objects.filter(slug="mountain").exists()
+
+
+def test_oidc_needs_https_where_required_and_only_there(db, world, client_for, op, settings):
+    """Production requires https:// (config/settings/production.py); the tests' providers run
+    on loopback over http, so both sides of the rule are shown here with the setting."""
+    settings.HORIZONTAL_OIDC_REQUIRE_HTTPS = True
+    plain = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(op.issuer))
+    assert plain.status_code == 400 and "Enter an https:// issuer URL" in plain.text
+    assert not op.served  # refused before asking the provider anything
+    closed = f"https://127.0.0.1:{free_port()}"
+    secure = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(closed))
+    assert "https:// issuer URL" not in secure.text and "did not answer" in secure.text
+
+    settings.HORIZONTAL_OIDC_REQUIRE_HTTPS = False
+    saved = client_for(world.sam).post("/manage/institutions/new/", _oidc_form(op.issuer))
+    assert saved.status_code == 302
+    assert Institution.objects.get(slug="mountain").oidc_issuer == op.issuer
+
+    # An http:// provider saved before the rule is refused at sign-in once it applies.
+    settings.HORIZONTAL_OIDC_REQUIRE_HTTPS = True
+    refused = client_for().post("/accounts/oidc/mountain/login/", {"next": "/"})
+    assert refused.status_code == 403 and "Sign-in did not succeed" in refused.text
 
 
 def test_audit_log_lists_role_changes_for_admins(db, world, client_for):

@@ -13,6 +13,7 @@ from society.models import Institution, User
 from society.services import institution_save
 from tests.conftest import ROOT, port_open, wait_for
 from tests.e2e.test_make_run import free_port
+from tests.idp.hostile_op import HostileOP
 from tests.idp.oidc_driver import sign_in_at_op
 
 CALLBACK = "http://horizontal.localhost:8765/accounts/oidc/mountain/login/callback/"
@@ -103,24 +104,24 @@ def test_an_id_token_with_another_nonce_is_refused(mountain, client_for):
 
 
 def test_an_unreachable_provider_gets_the_refusal_page_not_a_500(db, world, client_for):
-    from tests.e2e.test_make_run import free_port
-
+    provider = HostileOP().start()  # answers while the institution is saved, then goes away
     institution = Institution(
         name="Offline U",
         slug="offline",
         email_domains=["offline.edu"],
         sign_in=Institution.SignIn.OIDC,
-        oidc_issuer=f"http://127.0.0.1:{free_port()}",
-        oidc_client_id="horizontal",
+        oidc_issuer=provider.issuer,
+        oidc_client_id=provider.client_id,
     )
     institution_save(institution=institution, actor=world.sam, oidc_client_secret="x")
+    provider.stop()
     response = client_for().post("/accounts/oidc/offline/login/", {"next": "/"})
     assert response.status_code == 400
     assert "Sign-in did not succeed" in response.content.decode()
 
 
 def test_renaming_the_slug_moves_no_link_and_reusing_it_inherits_none(
-    mountain, client_for, world, oidc_op
+    mountain, client_for, world, op
 ):
     """Links belong to the institution's sign-in key (set once) and issuer, not to its slug."""
     client = client_for()
@@ -140,8 +141,8 @@ def test_renaming_the_slug_moves_no_link_and_reusing_it_inherits_none(
             slug="mountain",  # the freed slug, on another issuer
             email_domains=["mountainmining.edu"],
             sign_in=Institution.SignIn.OIDC,
-            oidc_issuer=oidc_op + "/other",
-            oidc_client_id="horizontal",
+            oidc_issuer=op.issuer,  # another provider
+            oidc_client_id=op.client_id,
         ),
         actor=world.sam,
         oidc_client_secret="op-secret",
