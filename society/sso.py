@@ -44,6 +44,7 @@ class InstitutionSocialLogin(SocialLogin):
     refuse would still have rewritten the stored account. Here the match is made in memory, and
     the row is written only once the sign-in is accepted (society.adapters.AccountAdapter
     .post_login): a refused sign-in leaves the account, its user and every session as they were.
+    (allauth's lookup would also store the tokens; SOCIALACCOUNT_STORE_TOKENS is off here.)
     """
 
     account_write_pending = False
