@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.core import mail
 
-from society.models import Institution, User
+from society.models import AuditEvent, Institution, User
 from society.services import institution_save
 from tests.conftest import ROOT, port_open, wait_for
 from tests.e2e.test_make_run import free_port
@@ -152,3 +153,25 @@ def test_renaming_the_slug_moves_no_link_and_reusing_it_inherits_none(
     assert app.provider_id == "mountain-2"
     assert SocialAccount.objects.get(user=grace).provider == "mountain"  # still Mountain State's
     assert not SocialAccount.objects.filter(provider="mountain-2").exists()
+
+
+def test_a_new_issuer_inherits_no_account_and_the_change_is_recorded(
+    mountain, client_for, world, op, django_capture_on_commit_callbacks
+):
+    """Subject ids mean something only to their issuer: moving Mountain State to another
+    OpenID Provider drops its links, is recorded and e-mailed, and the new provider signs in
+    as an older account only after that account's owner confirms from their mailbox."""
+    client = client_for()
+    finish(client, sign_in_at_op(start(client), "grace", CALLBACK))
+    grace = User.objects.get(email="grace@mountainstate.edu")
+    assert SocialAccount.objects.filter(user=grace).exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        mountain.oidc_issuer = op.issuer
+        mountain.oidc_client_id = op.client_id
+        institution_save(institution=mountain, actor=world.sam, oidc_client_secret=op.client_secret)
+    assert not SocialAccount.objects.filter(user=grace).exists()
+    event = AuditEvent.objects.filter(kind="idp_changed").first()
+    assert op.issuer in event.detail and "issuer" in event.detail
+    assert [m.to for m in mail.outbox] == [[world.sam.email]]
+    assert Institution.objects.get(pk=mountain.pk).identity_changed_at is not None
