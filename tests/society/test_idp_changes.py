@@ -212,3 +212,38 @@ def test_an_accepted_sign_in_stores_what_the_idp_sent(keys, sp_metadata, client_
     stored = SocialAccount.objects.get(pk=first.pk)
     assert "Ada King" in str(stored.extra_data) and "Ada King" not in str(first.extra_data)
     assert stored.last_login > first.last_login
+
+
+def test_renaming_a_saml_institutions_slug_moves_no_link_and_reusing_it_inherits_none(
+    keys, sp_metadata, client_for, world
+):
+    sign_in(client_for(), make_idp(keys, sp_metadata))
+    institution = Institution.objects.get(slug="northfield")
+    institution.slug = "northfield-university"
+    institution_save(institution=institution, actor=fresh(world.sam))
+    assert Institution.objects.get(pk=institution.pk).sign_in_key == "northfield"
+    again, _, _ = sign_in(client_for(), make_idp(keys, sp_metadata))  # same ACS URL, same link
+    assert _signed_in_as(again) == ADA_EMAIL
+
+    key, cert = keys["evil"]
+    taker = institution_save(
+        institution=Institution(
+            name="Northfield Institute",
+            slug="northfield",  # the freed slug, another IdP
+            email_domains=["northfield-institute.edu"],
+            sign_in=Institution.SignIn.SAML,
+            saml_metadata_xml=metadata_xml(
+                idp_config(
+                    entity_id="https://idp.northfield-institute.test/idp",
+                    base_url=IDP_BASE,
+                    key=key,
+                    cert=cert,
+                )
+            ),
+        ),
+        actor=fresh(world.sam),
+    )
+    assert taker.sign_in_key == "northfield-2"
+    assert client_for().get("/accounts/saml/northfield-2/metadata/").status_code == 200
+    account = SocialAccount.objects.get(uid=ADA["eppn"])
+    assert account.provider == ENTITY_ID and account.user.email == ADA_EMAIL

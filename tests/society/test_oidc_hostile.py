@@ -13,6 +13,7 @@ import requests
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core import mail
 from django.urls import resolve
 
 from society import views
@@ -293,3 +294,36 @@ def test_a_private_or_symmetric_key_in_the_jwks_is_never_used(hostile_u, op, cli
 def test_the_callback_is_ours_not_allauths():
     callback = resolve("/accounts/oidc/hostile/login/callback/", urlconf="config.urls_public")
     assert callback.func is views.oidc_callback
+
+
+# --- paths shared with SAML: the connect process, a switch of sign-in method ----------------
+
+
+def test_a_signed_in_member_cannot_attach_the_providers_identity(hostile_u, op, client_for, world):
+    victim = client_for(world.alice)
+    started = victim.post("/accounts/oidc/hostile/login/", {"next": "/", "process": "connect"})
+    assert started.status_code == 302
+    refused = finish(victim, at_op(started["Location"]))
+    assert refused.status_code == 403
+    assert "cannot be added to an account here" in refused.content.decode()
+    assert not SocialAccount.objects.filter(user=world.alice).exists()
+    assert signed_in_as(victim) == world.alice.email  # still herself, nothing attached
+
+
+def test_switching_to_codes_and_back_makes_older_accounts_confirm(
+    grace, hostile_u, op, client_for, world, django_capture_on_commit_callbacks
+):
+    for method in (Institution.SignIn.CODE, Institution.SignIn.OIDC):
+        institution = Institution.objects.get(pk=hostile_u.pk)
+        institution.sign_in = method
+        institution_save(
+            institution=institution, actor=world.sam, oidc_client_secret=op.client_secret
+        )
+    mail.outbox.clear()
+    again = client_for()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = sign_in(again)
+    assert refused.status_code == 403
+    assert "e-mailed a confirmation link" in refused.content.decode()
+    assert signed_in_as(again) is None
+    assert [m.to for m in mail.outbox] == [["grace@hostile.edu"]]
