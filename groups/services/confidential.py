@@ -101,6 +101,19 @@ def confidential_entry_text(*, entry: ConfidentialEntry) -> str:
     )
 
 
+def confidential_entries_texts(*, entries: list[ConfidentialEntry]) -> dict[int, str | None]:
+    """The plaintexts of `entries` by pk, opening the group's data key once (and only if there
+    are entries). None for each after crypto-shredding."""
+    if not entries:
+        return {}
+    schema = current_group().schema_name
+    try:
+        key = group_data_key(create=False)
+    except KeyDestroyed:
+        return {entry.pk: None for entry in entries}
+    return {entry.pk: crypto.open_sealed(key, entry.ciphertext, schema=schema) for entry in entries}
+
+
 @transaction.atomic
 def group_key_rewrap() -> bool:
     """Re-wrap this group's data key with the current KEK (after adding a new HORIZONTAL_KEYS

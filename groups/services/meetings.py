@@ -186,9 +186,12 @@ def agenda_notes_record(
     return item
 
 
-def agenda_notes_texts(*, items: list[tuple[int, bool, str, bytes | None]]) -> dict[int, str]:
+def agenda_notes_texts(
+    *, items: list[tuple[int, bool, str, bytes | None]], destroyed: str | None = ""
+) -> dict[int, str | None]:
     """Notes by agenda item pk from (pk, confidential, notes, notes_sealed) rows, opening the
-    group's data key once (and only if some item is sealed). A destroyed key reads as ""."""
+    group's data key once (and only if some item is sealed). A sealed note whose key was
+    destroyed reads as `destroyed` ("" on the pages, None in the export)."""
     texts, key = {}, None
     for pk, confidential, notes, sealed in items:
         if not (confidential and sealed):
@@ -198,7 +201,7 @@ def agenda_notes_texts(*, items: list[tuple[int, bool, str, bytes | None]]) -> d
             key = key or group_data_key(create=False)
             texts[pk] = crypto.open_sealed(key, bytes(sealed), schema=current_group().schema_name)
         except KeyDestroyed:
-            texts[pk] = ""
+            texts[pk] = destroyed
     return texts
 
 

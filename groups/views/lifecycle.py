@@ -110,8 +110,8 @@ def lifecycle_conclude(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def export(request: HttpRequest) -> HttpResponse:
     """The group's own export (zip): data as JSON, minutes as Markdown, meetings as .ics."""
-    access_group_steering(request.membership)
-    response = HttpResponse(group_export_zip(), content_type="application/zip")
+    membership = access_group_steering(request.membership)
+    response = HttpResponse(group_export_zip(membership=membership), content_type="application/zip")
     response["Content-Disposition"] = (
         f'attachment; filename="{request.group.slug}-export-{timezone.now():%Y-%m-%d}.zip"'
     )

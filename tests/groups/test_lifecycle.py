@@ -101,9 +101,9 @@ def test_the_export_opens_with_independent_parsers(db, world, client_for):
     assert [(m["version"], m["text"]) for m in data["missions"]] == [
         (1, "Promotion for all of us.")
     ]
-    # decrypted, with who wrote them and whether they were for peers only
+    # decrypted, with who wrote them and whether they were for peers only (threads; no replies)
     assert sorted(
-        (e["author"], e["text"], e["peers_only"]) for e in data["confidential_entries"]
+        (e["author"], e["text"], e["peers_only"]) for e in data["confidential_threads"]
     ) == [
         ("Bob Tester", MARKER, False),
         ("Bob Tester", "Job offer: thoughts?", False),
