@@ -3,7 +3,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from society.inputs import BoundedIntegerField, InputPolicyMixin, date_check
+from society.inputs import BoundedIntegerField, InputPolicyMixin, date_check, input_policy_apply
 from society.models import PeerGroup
 
 from .models import Achievement, Charter, Commitment, Goal, Membership, MissionReview
@@ -126,6 +126,37 @@ class MeetingForm(InputPolicyMixin, forms.Form):
     place = forms.CharField(
         label=_("Place (for in-person meetings)"), max_length=200, required=False
     )
+
+
+class MeetingEditForm(MeetingForm):
+    """A meeting corrected: MeetingForm's fields, the note-taker (one of `participants`, as
+    (user id, name) pairs) and one field per agenda item (`items`) for its text."""
+
+    note_taker = forms.TypedChoiceField(label=_("Note-taker"), coerce=int, choices=[])
+
+    def __init__(self, *args, items=(), participants=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note_taker"].choices = list(participants)
+        added = {}
+        for item in items:
+            added[f"item_{item.pk}"] = forms.CharField(
+                label=_("Agenda item %(n)s") % {"n": item.position},
+                max_length=200,
+                initial=item.title,
+            )
+        input_policy_apply(added)
+        self.fields.update(added)
+        self.item_names = list(added)
+
+    def agenda(self) -> dict[int, str]:
+        """The agenda items' new text by item pk (after is_valid)."""
+        return {
+            int(name.removeprefix("item_")): self.cleaned_data[name] for name in self.item_names
+        }
+
+
+class MeetingCancelForm(InputPolicyMixin, forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, cancel this meeting and tell the members"))
 
 
 class NotesForm(InputPolicyMixin, forms.Form):

@@ -287,6 +287,10 @@ class Meeting(models.Model):
     )
     held_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # iCalendar SEQUENCE: raised by every change calendars must follow (a move, a new title,
+    # place or link, a cancellation), so the same UID replaces the event people already have.
+    sequence = models.PositiveIntegerField(default=0)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-starts_at", "-pk"]

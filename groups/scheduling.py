@@ -69,17 +69,33 @@ def rank_slots(slots, members, votes, duration_minutes: int) -> list[SlotRank]:
     return sorted(ranks, key=lambda r: r.sort_key)
 
 
-def meeting_calendar(meetings, *, group_name: str, uid_domain: str, url_of) -> bytes:
-    """An iCalendar document with one event per meeting (UTC times; no confidential text)."""
+def calendar_method(meeting) -> str:
+    """The iTIP method of one meeting's .ics: CANCEL once cancelled, REQUEST once changed
+    (the same UID with a higher SEQUENCE replaces the event), PUBLISH as first sent."""
+    if meeting.cancelled_at is not None:
+        return "CANCEL"
+    return "REQUEST" if meeting.sequence else "PUBLISH"
+
+
+def meeting_calendar(
+    meetings, *, group_name: str, uid_domain: str, url_of, method: str = "PUBLISH"
+) -> bytes:
+    """An iCalendar document with one event per meeting (UTC times; no confidential text).
+
+    Each event keeps its UID for good and carries the meeting's SEQUENCE; a cancelled meeting
+    is STATUS:CANCELLED (so a feed removes it too).
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Horizontal//Peer mentorship//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     calendar.add("x-wr-calname", f"{group_name} meetings")
     for meeting in meetings:
         event = Event()
         event.add("uid", f"meeting-{meeting.pk}@{uid_domain}")
-        event.add("dtstamp", meeting.created_at)
+        event.add("dtstamp", meeting.cancelled_at or meeting.created_at)
+        event.add("sequence", meeting.sequence)
+        event.add("status", "CANCELLED" if meeting.cancelled_at else "CONFIRMED")
         event.add("dtstart", meeting.starts_at)
         event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
         event.add("summary", f"{group_name}: {meeting.title}")

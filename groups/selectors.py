@@ -80,7 +80,11 @@ def mission_current() -> Mission | None:
 
 def meeting_next() -> Meeting | None:
     """The next meeting that has not started yet."""
-    return Meeting.objects.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
+    return (
+        Meeting.objects.filter(starts_at__gte=timezone.now(), cancelled_at__isnull=True)
+        .order_by("starts_at")
+        .first()
+    )
 
 
 def review_due(*, adopted_at: datetime, last_reviewed_at: datetime | None) -> datetime:
@@ -137,7 +141,8 @@ _TABLES = {
 _MEETING_PAGE_SQL = """
 WITH previous AS (
     SELECT p.id FROM {meeting} p
-    WHERE p.starts_at < (SELECT starts_at FROM {meeting} WHERE id = %(meeting)s)
+    WHERE p.cancelled_at IS NULL
+      AND p.starts_at < (SELECT starts_at FROM {meeting} WHERE id = %(meeting)s)
     ORDER BY p.starts_at DESC LIMIT 1
 )
 SELECT
@@ -216,7 +221,7 @@ WITH mine AS (
 SELECT
   (SELECT row_to_json(n) FROM (
       SELECT id AS pk, title, starts_at, place FROM {meeting}
-      WHERE starts_at >= %(now)s ORDER BY starts_at LIMIT 1) n),
+      WHERE starts_at >= %(now)s AND cancelled_at IS NULL ORDER BY starts_at LIMIT 1) n),
   (SELECT coalesce(json_agg(l ORDER BY l.meeting_starts_at DESC, l.id DESC), '[]') FROM (
       SELECT * FROM mine ORDER BY meeting_starts_at DESC, id DESC LIMIT %(limit)s) l),
   (SELECT count(*) FROM mine),

@@ -119,6 +119,7 @@ def _make_space(alpha, people) -> dict[str, int]:
             starts_at=timezone.now() - timedelta(days=14),
             duration_minutes=60,
             actor=alice,
+            allow_past=True,  # history, recorded as it happened
         )
         commitment = commitment_add(meeting=meeting, owner=bob, text="Draft aims", actor=alice)
         goal = goal_save(owner=bob, text="Submit a K award")

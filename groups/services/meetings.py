@@ -27,10 +27,10 @@ from ..models import (
     Membership,
     SchedulingPoll,
 )
-from ..scheduling import meeting_calendar, zone_of
+from ..scheduling import calendar_method, meeting_calendar, zone_of
 from .confidential import group_data_key
 from .context import current_group
-from .minutes import minutes_redact
+from .minutes import meeting_recordable_check, minutes_redact
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,19 @@ def meeting_schedule(
     place: str = "",
     poll: SchedulingPoll | None = None,
     note_taker: User | None = None,
+    allow_past: bool = False,
 ) -> Meeting:
     """Schedule a meeting (from a poll's chosen time, or directly, e.g. an in-person social),
     build its agenda from the template, close the poll.
 
-    Side effects: after commit, an .ics invitation to every active member.
+    Raises ValidationError for a time in the past. `allow_past=True` records a meeting that
+    already took place (tests, the demo data and the benchmarks write history with it; no page
+    passes it).
+
+    Side effects: after commit, an .ics invitation to every participating member.
     """
+    if not allow_past:
+        _refuse_the_past(starts_at)
     if poll is not None:
         poll = SchedulingPoll.objects.select_for_update().get(pk=poll.pk)
         if poll.closed_at is not None:
@@ -103,42 +110,163 @@ def meeting_schedule(
     return meeting
 
 
-def meeting_ics(meetings) -> bytes:
+def _refuse_the_past(starts_at: datetime) -> None:
+    if starts_at < timezone.now():
+        raise ValidationError(_("That time has already passed: choose a time in the future."))
+
+
+def meeting_ics(meetings, *, method: str = "PUBLISH") -> bytes:
     group = current_group()
     return meeting_calendar(
         meetings,
         group_name=group.name,
         uid_domain=group_host(group.slug),
         url_of=lambda m: group_url(group.slug, f"/meetings/{m.pk}/"),
+        method=method,
     )
 
 
-def meeting_invitations_send(*, meeting_id: int) -> None:
-    """E-mail the .ics invitation to each active member, with the time in their own zone.
+def meeting_one_ics(meeting: Meeting) -> bytes:
+    """One meeting's .ics, as invitations carry it: PUBLISH when first scheduled, REQUEST with
+    the same UID and a higher SEQUENCE after a change, CANCEL once cancelled."""
+    return meeting_ics([meeting], method=calendar_method(meeting))
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    meeting: Meeting,
+    actor: User,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    link: str = "",
+    place: str = "",
+    note_taker: User | None = None,
+    agenda: dict[int, str] | None = None,
+) -> Meeting:
+    """Correct a meeting: its title, time (a move), length, link or place, its agenda items'
+    text, and its note-taker (one of the participating members).
+
+    Raises ValidationError for a cancelled meeting, a move into the past, a move of a meeting
+    already recorded, a note-taker who does not take part, or an empty agenda item.
+    Side effects: SEQUENCE goes up when what calendars show changes; after commit, a moved
+    meeting is e-mailed to every participating member with its new .ics (same UID).
+    """
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.cancelled_at is not None:
+        raise ValidationError(_("This meeting was cancelled: it can no longer be changed."))
+    starts_at = starts_at.astimezone(UTC)
+    previous = meeting.starts_at
+    moved = starts_at != meeting.starts_at or duration_minutes != meeting.duration_minutes
+    if moved:
+        if meeting.held_at is not None or hasattr(meeting, "minutes_doc"):
+            raise ValidationError(
+                _("This meeting has been recorded: its time can no longer change.")
+            )
+        if starts_at != meeting.starts_at:
+            _refuse_the_past(starts_at)
+    if (
+        note_taker is not None
+        and not Membership.objects.filter(
+            user=note_taker, is_active=True, role__in=PARTICIPANT_ROLES
+        ).exists()
+    ):
+        raise ValidationError(_("Choose the note-taker among the members who take part."))
+    shown = (title, link, place)
+    changed = moved or shown != (meeting.title, meeting.link, meeting.place)
+    meeting.title, meeting.link, meeting.place = shown
+    meeting.starts_at, meeting.duration_minutes = starts_at, duration_minutes
+    if note_taker is not None:
+        meeting.note_taker = note_taker
+    if changed:
+        meeting.sequence += 1
+    meeting.full_clean()
+    meeting.save()
+    items = {item.pk: item for item in meeting.agenda.all()}
+    for pk, text in (agenda or {}).items():
+        item = items.get(pk)
+        if item is None or item.title == text:
+            continue
+        if not text.strip():
+            raise ValidationError(_("Give every agenda item a title."))
+        item.title = text.strip()
+        item.full_clean()
+        item.save(update_fields=["title"])
+    if moved:
+        transaction.on_commit(
+            lambda: meeting_invitations_send(
+                meeting_id=meeting.pk, change="moved", previous=previous
+            ),
+            robust=True,
+        )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
+    """Cancel a meeting that has not been recorded. Raises ValidationError otherwise.
+
+    Side effects: SEQUENCE goes up; after commit, every participating member is e-mailed the
+    cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID).
+    """
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.cancelled_at is not None:
+        raise ValidationError(_("This meeting was already cancelled."))
+    if meeting.held_at is not None or hasattr(meeting, "minutes_doc"):
+        raise ValidationError(_("This meeting has been recorded: it cannot be cancelled."))
+    meeting.cancelled_at = timezone.now()
+    meeting.sequence += 1
+    meeting.save(update_fields=["cancelled_at", "sequence"])
+    transaction.on_commit(
+        lambda: meeting_invitations_send(meeting_id=meeting.pk, change="cancelled"),
+        robust=True,
+    )
+    return meeting
+
+
+def _subject(change: str) -> str:
+    if change == "moved":
+        return _("Moved: %(group)s, %(title)s")
+    if change == "cancelled":
+        return _("Cancelled: %(group)s, %(title)s")
+    return _("%(group)s: %(title)s")
+
+
+def meeting_invitations_send(
+    *, meeting_id: int, change: str = "new", previous: datetime | None = None
+) -> None:
+    """E-mail the .ics (an invitation, a move or a cancellation: `change`) to each
+    participating member, with the time in their own zone; `previous` is a moved meeting's
+    old start.
 
     Runs in the meeting's group schema (after the scheduling request's commit).
     """
     group = current_group()
     meeting = Meeting.objects.get(pk=meeting_id)
-    ics = meeting_ics([meeting])
+    method = calendar_method(meeting)
+    ics = meeting_one_ics(meeting)
+    subject = _subject(change) % {"group": group.name, "title": meeting.title}
     # Meetings are for those who take part in them: never the evaluator (README, roles).
     attendees = Membership.objects.filter(is_active=True, role__in=PARTICIPANT_ROLES)
     for membership in attendees.select_related("user"):
         user = membership.user
         message = EmailMessage(
-            subject=_("%(group)s: %(title)s") % {"group": group.name, "title": meeting.title},
+            subject=subject,
             body=render_to_string(
                 "emails/groups/meeting_invitation.txt",
                 {
                     "group": group,
                     "meeting": meeting,
+                    "change": change,
+                    "previous": previous,
                     "zone": str(zone_of(user)),
                     "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
                 },
             ),
             to=[user.email],
         )
-        message.attach("meeting.ics", ics, "text/calendar; method=PUBLISH")
+        message.attach("meeting.ics", ics, f"text/calendar; method={method}")
         try:
             message.send()
         except (OSError, smtplib.SMTPException):
@@ -147,7 +275,10 @@ def meeting_invitations_send(*, meeting_id: int) -> None:
 
 @transaction.atomic
 def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -> None:
-    """Record who came, for every active member who attends meetings."""
+    """Record who came, for every active member who attends meetings.
+
+    Raises ValidationError for a cancelled meeting or one that has not started."""
+    meeting_recordable_check(meeting, started=True)
     members = Membership.objects.filter(is_active=True).exclude(role=Membership.Role.EVALUATOR)
     for user_id in members.values_list("user_id", flat=True):
         Attendance.objects.update_or_create(
@@ -168,6 +299,7 @@ def agenda_notes_record(
     Side effect: an item marked confidential after the minutes were published is taken out of
     them (minutes_redact); the caller tells the note-taker the e-mail cannot be recalled.
     """
+    meeting_recordable_check(item.meeting, started=False)
     newly_confidential = confidential and not item.confidential
     item.confidential = confidential
     if confidential and notes.strip():
@@ -207,7 +339,9 @@ def agenda_notes_texts(
 
 @transaction.atomic
 def commitment_add(*, meeting: Meeting, owner: User, text: str, actor: User) -> Commitment:
-    """A member's action plan for the next meeting."""
+    """A member's action plan for the next meeting. Raises ValidationError for a cancelled
+    meeting or an empty plan."""
+    meeting_recordable_check(meeting, started=False)
     if not text.strip():
         raise ValidationError(_("Write the action plan."))
     return Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -26,10 +27,24 @@ logger = logging.getLogger(__name__)
 CONFIDENTIAL_PLACEHOLDER = "A confidential topic was discussed."
 
 
+def meeting_recordable_check(meeting: Meeting, *, started: bool) -> None:
+    """Raise ValidationError if `meeting` cannot be recorded: it was cancelled, or (when
+    `started`: attendance, minutes) it has not started yet."""
+    if meeting.cancelled_at is not None:
+        raise ValidationError(_("This meeting was cancelled: there is nothing to record."))
+    if started and meeting.starts_at > timezone.now():
+        raise ValidationError(
+            _("This meeting has not started yet: record attendance and minutes once it has.")
+        )
+
+
 @transaction.atomic
 def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
     """Write the minutes from the meeting (attendance, notes, everyone's action plan), leaving
-    out anything marked confidential, and e-mail them to the group's active members."""
+    out anything marked confidential, and e-mail them to the group's active members.
+
+    Raises ValidationError for a cancelled meeting or one that has not started."""
+    meeting_recordable_check(meeting, started=True)
     body = _minutes_body(meeting)
     minutes, _created = Minutes.objects.update_or_create(
         meeting=meeting,

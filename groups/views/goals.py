@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,9 +23,13 @@ def goals(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            goal_save(owner=request.user, **form.cleaned_data)
-            messages.success(request, _("Goal added."))
-            return redirect("groups:goals")
+            try:
+                goal_save(owner=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Goal added."))
+                return redirect("groups:goals")
         status = 400
     return render(
         request,

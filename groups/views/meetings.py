@@ -1,4 +1,5 @@
-"""Meetings: list, page, attendance, notes, commitments, minutes, .ics."""
+"""Meetings: list, page, corrections (edit, move, cancel), attendance, notes, commitments,
+minutes, .ics."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from society.inputs import parse_ids
 from society.urls_helpers import safe_redirect_or
 
-from ..forms import CommitmentForm, CommitmentReviewForm, MeetingForm, NotesForm, localise
-from ..models import Meeting, Membership, Minutes
+from ..forms import (
+    CommitmentForm,
+    CommitmentReviewForm,
+    MeetingCancelForm,
+    MeetingEditForm,
+    MeetingForm,
+    NotesForm,
+    localise,
+)
+from ..models import PARTICIPANT_ROLES, Meeting, Membership, Minutes
 from ..permissions import (
     access_commitment,
     access_group_steering,
@@ -23,14 +32,17 @@ from ..permissions import (
     can_record_meeting,
     can_steer_group,
 )
+from ..scheduling import zone_of
 from ..selectors import meeting_detail
 from ..services.meetings import (
     agenda_notes_record,
     attendance_record,
     commitment_add,
     commitment_review,
-    meeting_ics,
+    meeting_cancel,
+    meeting_one_ics,
     meeting_schedule,
+    meeting_update,
 )
 from ..services.minutes import minutes_publish
 from .common import fail
@@ -77,7 +89,8 @@ def meetings(request: HttpRequest) -> HttpResponse:
 def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = access_meeting(request.membership, pk=pk)
     context = meeting_detail(meeting=meeting)
-    can_record = can_record_meeting(request.membership, meeting)
+    # A cancelled meeting is shown as cancelled, and nothing more is recorded for it.
+    can_record = can_record_meeting(request.membership, meeting) and meeting.cancelled_at is None
     return render(
         request,
         "groups/meeting_detail.html",
@@ -90,12 +103,105 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _participants() -> list[tuple[int, str]]:
+    """(user id, name) of the members who take part in meetings: who may take the notes."""
+    rows = Membership.objects.filter(is_active=True, role__in=PARTICIPANT_ROLES).select_related(
+        "user"
+    )
+    return sorted(((m.user_id, m.user.display_name) for m in rows), key=lambda r: r[1])
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The note-taker or a point-person corrects a meeting: title, time (a move), length,
+    link or place, the agenda items' text, the note-taker."""
+    meeting = access_meeting(request.membership, pk=pk, write=True)
+    if meeting.cancelled_at is not None:
+        messages.error(request, _("This meeting was cancelled: it can no longer be changed."))
+        return redirect("groups:meeting-detail", pk=pk)
+    items = list(meeting.agenda.all())
+    zone = zone_of(request.user)
+    form = MeetingEditForm(
+        request.POST or None,
+        items=items,
+        participants=_participants(),
+        initial={
+            "title": meeting.title,
+            "starts": f"{meeting.starts_at.astimezone(zone):%Y-%m-%dT%H:%M}",
+            "duration_minutes": meeting.duration_minutes,
+            "link": meeting.link,
+            "place": meeting.place,
+            "note_taker": meeting.note_taker_id,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            note_taker = (
+                Membership.objects.filter(user_id=data["note_taker"], is_active=True)
+                .select_related("user")
+                .first()
+            )
+            try:
+                moved = meeting.starts_at
+                meeting = meeting_update(
+                    meeting=meeting,
+                    actor=request.user,
+                    title=data["title"],
+                    starts_at=localise(data["starts"], request.user),
+                    duration_minutes=data["duration_minutes"],
+                    link=data["link"],
+                    place=data["place"],
+                    note_taker=note_taker and note_taker.user,
+                    agenda=form.agenda(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Meeting moved; the members are told by e-mail.")
+                    if moved != meeting.starts_at
+                    else _("Meeting saved."),
+                )
+                return redirect("groups:meeting-detail", pk=pk)
+        status = 400
+    return render(
+        request,
+        "groups/meeting_edit.html",
+        {"meeting": meeting, "form": form, "cancel_form": MeetingCancelForm()},
+        status=status,
+    )
+
+
+@require_POST
+def meeting_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The note-taker or a point-person cancels a meeting (confirmed); the members are told."""
+    meeting = access_meeting(request.membership, pk=pk, write=True)
+    form = MeetingCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tick the box to confirm the cancellation."))
+        return redirect("groups:meeting-edit", pk=pk)
+    try:
+        meeting_cancel(meeting=meeting, actor=request.user)
+    except ValidationError as exc:
+        fail(request, exc)
+    else:
+        messages.success(request, _("Meeting cancelled; the members are told by e-mail."))
+    return redirect("groups:meeting-detail", pk=pk)
+
+
 @require_POST
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = access_meeting(request.membership, pk=pk, write=True)
     present = parse_ids(request.POST.getlist("present"))
-    attendance_record(meeting=meeting, present_ids=present, actor=request.user)
-    messages.success(request, _("Attendance saved."))
+    try:
+        attendance_record(meeting=meeting, present_ids=present, actor=request.user)
+    except ValidationError as exc:
+        fail(request, exc)
+    else:
+        messages.success(request, _("Attendance saved."))
     return redirect("groups:meeting-detail", pk=pk)
 
 
@@ -108,7 +214,11 @@ def meeting_notes(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     form = NotesForm(request.POST)
     if form.is_valid():
         was_confidential = agenda_item.confidential
-        agenda_notes_record(item=agenda_item, actor=request.user, **form.cleaned_data)
+        try:
+            agenda_notes_record(item=agenda_item, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            fail(request, exc)
+            return redirect("groups:meeting-detail", pk=pk)
         messages.success(request, _("Notes saved."))
         published = Minutes.objects.filter(meeting=meeting).exists()
         if published and form.cleaned_data["confidential"] and not was_confidential:
@@ -166,7 +276,11 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     """Read the minutes (GET); the note-taker or a point-person publishes them (POST)."""
     meeting = access_meeting(request.membership, pk=pk, write=request.method == "POST")
     if request.method == "POST":
-        minutes_publish(meeting=meeting, actor=request.user)
+        try:
+            minutes_publish(meeting=meeting, actor=request.user)
+        except ValidationError as exc:
+            fail(request, exc)
+            return redirect("groups:meeting-detail", pk=pk)
         messages.success(request, _("Minutes published and e-mailed to the group."))
         return redirect("groups:meeting-minutes", pk=pk)
     minutes = Minutes.objects.filter(meeting=meeting).first()
@@ -178,6 +292,6 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def meeting_ics_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = access_meeting(request.membership, pk=pk)
-    response = HttpResponse(meeting_ics([meeting]), content_type="text/calendar")
+    response = HttpResponse(meeting_one_ics(meeting), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
     return response

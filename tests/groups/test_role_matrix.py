@@ -56,6 +56,8 @@ GET = {
     "groups:poll-choose": row(405, 405, 405, 405),
     "groups:meetings": row(200, 200, 200, 403),
     "groups:meeting-detail": row(200, 200, 200, 403),
+    "groups:meeting-edit": row(200, 403, 403, 403),  # Alice takes the notes
+    "groups:meeting-cancel": row(405, 405, 405, 405),
     "groups:meeting-attendance": row(405, 405, 405, 405),
     "groups:meeting-notes": row(405, 405, 405, 405),
     "groups:meeting-commitment": row(405, 405, 405, 405),
@@ -102,6 +104,8 @@ POST = {
     "groups:poll-choose": row(302, 403, 403, 403),
     "groups:meetings": row(400, 403, 403, 403),
     "groups:meeting-detail": row(405, 405, 405, 405),
+    "groups:meeting-edit": row(400, 403, 403, 403),  # 400: the form says what is missing
+    "groups:meeting-cancel": row(302, 403, 403, 403),  # unconfirmed: a message, no change
     "groups:meeting-attendance": row(302, 403, 403, 403),  # Alice takes the notes
     "groups:meeting-notes": row(302, 403, 403, 403),
     "groups:meeting-commitment": row(302, 403, 403, 403),

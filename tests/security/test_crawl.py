@@ -467,6 +467,7 @@ def lived_in(db, world, tmp_path):
             starts_at=timezone.now() - timedelta(days=60),
             duration_minutes=60,
             actor=alice,
+            allow_past=True,
         )
         item = last.agenda.first()
         agenda_notes_record(item=item, notes="Who leaves", confidential=True, actor=alice)

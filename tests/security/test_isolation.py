@@ -87,6 +87,7 @@ def _plant(group, lead, member, marker) -> tuple[dict, str]:
             starts_at=now - timedelta(days=7),
             duration_minutes=60,
             actor=lead,
+            allow_past=True,
         )
         first, second = past.agenda.order_by("position")[:2]
         attendance_record(meeting=past, present_ids={lead.pk, member.pk}, actor=lead)
