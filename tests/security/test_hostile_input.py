@@ -795,6 +795,19 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
                 "place": ("The café on the corner", "line"),
             },
         ),
+        "meeting-edit": Endpoint(
+            at("groups:meeting-edit"),
+            {
+                "title": ("Spring check-in", "line"),
+                "starts": ("2027-07-01T18:00", "datetime"),
+                "duration_minutes": ("90", "int"),
+                "link": ("https://meet.example.org/abc", "line"),
+                "place": ("", "line"),
+                "note_taker": (bob, "int"),
+                f"item_{world.samples['item']}": ("How we are", "line"),
+            },
+        ),
+        "meeting-cancel": Endpoint(at("groups:meeting-cancel"), {"confirm": ("on", "choice")}),
         "meeting-attendance": Endpoint(
             at("groups:meeting-attendance"), {"present": ([bob, str(world.alice.pk)], "int")}
         ),
@@ -838,8 +851,8 @@ GROUP_ENDPOINTS = [
     "member-invite", "member-role", "member-remove", "join-request-decide", "lifecycle-stage",
     "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "seats", "worker-check",
     "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls", "poll-vote",
-    "poll-choose", "meetings", "meeting-attendance", "meeting-notes", "meeting-commitment",
-    "meeting-minutes", "commitment-review", "confidential", "confidential-thread",
+    "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
+    "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential", "confidential-thread",
     "achievements", "achievement-celebrate", "calendar", "attendance",
 ]  # fmt: skip
 
