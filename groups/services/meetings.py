@@ -158,6 +158,8 @@ def meeting_update(
         raise ValidationError(_("This meeting was cancelled: it can no longer be changed."))
     starts_at = starts_at.astimezone(UTC)
     previous = meeting.starts_at
+    if starts_at == previous.replace(second=0, microsecond=0):
+        starts_at = previous  # the page writes whole minutes: the same minute is no move
     moved = starts_at != meeting.starts_at or duration_minutes != meeting.duration_minutes
     if moved:
         if meeting.held_at is not None or hasattr(meeting, "minutes_doc"):
