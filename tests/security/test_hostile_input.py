@@ -852,8 +852,8 @@ GROUP_ENDPOINTS = [
     "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "seats", "worker-check",
     "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls", "poll-vote",
     "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
-    "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential", "confidential-thread",
-    "achievements", "achievement-celebrate", "calendar", "attendance",
+    "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential",
+    "confidential-thread", "achievements", "achievement-celebrate", "calendar", "attendance",
 ]  # fmt: skip
 
 
