@@ -11,7 +11,7 @@ from .scheduling import zone_of
 
 
 class InvitationForm(InputPolicyMixin, forms.Form):
-    email = forms.EmailField(label=_("E-mail address"))
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)  # as accounts store it
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial="member")
 
 

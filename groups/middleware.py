@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -55,10 +56,14 @@ class GroupMembershipMiddleware:
     def _as_for_a_non_member(request: HttpRequest) -> HttpResponse:
         """A group host with no ready group (unknown, queued, failed): the answers a real
         group gives someone outside it, so its existence cannot be told apart."""
-        if request.path.startswith(PATHS_WITH_TOKEN):
-            raise Http404(NOT_A_MEMBER)  # an unknown feed token
-        if not request.user.is_authenticated:
+        if request.path.startswith(PATHS_WITH_TOKEN):  # an unknown feed token
+            response = response_for_exception(request, Http404(NOT_A_MEMBER))
+        elif not request.user.is_authenticated:
             return redirect_to_login(request.build_absolute_uri(), settings.LOGIN_URL)
-        if request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
-            return render(request, "groups/invitation_invalid.html", status=404)
-        raise Http404(NOT_A_MEMBER)
+        elif request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
+            response = render(request, "groups/invitation_invalid.html", status=404)
+        else:
+            raise Http404(NOT_A_MEMBER)
+        # As a real group's views answer these: never stored (the header must not differ).
+        patch_cache_control(response, no_store=True, private=True)
+        return response

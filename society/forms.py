@@ -4,6 +4,8 @@ Every form applies the one input policy (society.inputs.InputPolicyMixin)."""
 
 from __future__ import annotations
 
+import re
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 from django import forms
@@ -50,11 +52,22 @@ class RequestLoginCodeForm(InputPolicyMixin, AllauthRequestLoginCodeForm):
 
 
 class DiscoverForm(InputPolicyMixin, forms.Form):
-    email = forms.EmailField(label=_("Your institutional e-mail address"))
+    email = forms.EmailField(label=_("Your institutional e-mail address"), max_length=254)
+
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def _domains(value: str) -> list[str]:
-    return sorted({d.strip().lower().lstrip("@") for d in value.replace(",", " ").split() if d})
+    """The e-mail domains typed, lower-cased; ValidationError naming any that is not one."""
+    domains = sorted({d.strip().lower().lstrip("@") for d in value.replace(",", " ").split() if d})
+    bad = [d for d in domains if not DOMAIN.match(d)]
+    if bad:
+        raise ValidationError(
+            _("Not e-mail domains: %(bad)s. Write them like northfield.edu, without @ or https://.")
+            % {"bad": ", ".join(bad)}
+        )
+    return domains
 
 
 class InstitutionForm(InputPolicyMixin, forms.ModelForm):
@@ -107,7 +120,7 @@ class InstitutionForm(InputPolicyMixin, forms.ModelForm):
 
 def _email_list(value: str) -> list[str]:
     emails = [e for e in value.replace(",", " ").split() if e]
-    validator = forms.EmailField()
+    validator = forms.EmailField(max_length=254)
     bad = []
     for email in emails:
         try:

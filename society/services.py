@@ -195,8 +195,13 @@ def _saml_idp_from_metadata(xml: str) -> dict[str, str]:
         parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml).get("idp", {})
     except Exception as exc:  # the parser raises bare XML and value errors
         raise ValidationError(
-            {"saml_metadata_xml": _("This is not readable SAML metadata (%(error)s).")},
-            params={"error": type(exc).__name__},
+            {
+                "saml_metadata_xml": _(
+                    "This is not readable SAML metadata. Paste the whole XML document your "
+                    "institution's IT gives for its identity provider (it starts with "
+                    "<EntityDescriptor or <md:EntityDescriptor)."
+                )
+            }
         ) from exc
     cert = parsed.get("x509cert") or (parsed.get("x509certMulti", {}).get("signing") or [""])[0]
     sso_url = (parsed.get("singleSignOnService") or {}).get("url")
@@ -419,7 +424,12 @@ def institution_save(
                 {"saml_metadata_xml": _("Another institution already uses this IdP.")}
             )
         mapping = institution.saml_attributes or {}
-        if not isinstance(mapping, dict) or not mapping.get("uid") or not mapping.get("email"):
+        if (
+            not isinstance(mapping, dict)
+            or not all(isinstance(v, str | list) for v in mapping.values())
+            or not mapping.get("uid")
+            or not mapping.get("email")
+        ):
             raise ValidationError(
                 {"saml_attributes": _("The attribute mapping needs at least “uid” and “email”.")}
             )

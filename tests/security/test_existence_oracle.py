@@ -12,12 +12,13 @@ from society.models import GroupDomain, PeerGroup
 PATHS = ["/", "/mission/", "/meetings/1/", "/invitations/not-a-token/", "/calendar/feed/x.ics"]
 
 
-def _normalised(response, host: str) -> tuple[int, str, str]:
+def _normalised(response, host: str) -> tuple[int, str, str, str]:
     body = response.content.decode()
     body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", body)
     body = re.sub(r'nonce="[^"]+"', "NONCE", body)
     location = response.get("Location", "").replace(host, "HOST")
-    return response.status_code, location, body.replace(host, "HOST")
+    cache = response.get("Cache-Control", "")
+    return response.status_code, location, cache, body.replace(host, "HOST")
 
 
 @pytest.fixture

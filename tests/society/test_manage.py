@@ -75,6 +75,56 @@ def test_unreadable_metadata_gets_a_form_error_and_saves_nothing(db, world, clie
     assert not Institution.objects.filter(slug="broken").exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("saml_metadata_xml", "not < xml at all", "This is not readable SAML metadata."),
+        ("email_domains_text", "not a domain!!", "Not e-mail domains: a, domain!!, not."),
+        ("email_domains_text", "https://x.edu/ bob@x.edu", "Not e-mail domains: bob@x.edu,"),
+    ],
+)
+def test_careless_institution_input_gets_a_sentence_and_saves_nothing(
+    db, world, client_for, field, value, message
+):
+    form = {
+        "name": "Careless U",
+        "slug": "careless",
+        "sign_in": "saml",
+        "email_domains_text": "careless.edu",
+        "saml_metadata_xml": "<not-metadata/>",
+        "saml_attributes": '{"uid": ["x"], "email": ["y"]}',
+        field: value,
+    }
+    response = client_for(world.sam).post("/manage/institutions/new/", form)
+    assert response.status_code == 400
+    assert message in response.text
+    assert "%(" not in response.text
+    assert not Institution.objects.filter(slug="careless").exists()
+
+
+def test_an_attribute_mapping_that_is_no_mapping_is_refused(db, world, client_for, keys):
+    key, cert = keys["good"]
+    metadata = metadata_xml(
+        idp_config(
+            entity_id="https://idp.c.test/idp", base_url="http://127.0.0.1:9", key=key, cert=cert
+        )
+    )
+    response = client_for(world.sam).post(
+        "/manage/institutions/new/",
+        {
+            "name": "Careless U",
+            "slug": "careless",
+            "sign_in": "saml",
+            "email_domains_text": "careless.edu",
+            "saml_metadata_xml": metadata,
+            "saml_attributes": "[1, 2, 3]",
+        },
+    )
+    assert response.status_code == 400
+    assert "The attribute mapping needs at least" in response.text
+    assert not Institution.objects.filter(slug="careless").exists()
+
+
 def test_admin_adds_an_oidc_institution_whose_secret_is_never_shown(db, world, client_for, op):
     client = client_for(world.sam)
     missing = client.post(
