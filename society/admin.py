@@ -58,14 +58,15 @@ class UserAdmin(ReadOnlyAdmin):
     @admin.action(description="Deactivate the selected accounts", permissions=["deactivate"])
     def deactivate(self, request, queryset) -> None:
         done = 0
-        for user in queryset:
+        for user in queryset.filter(is_active=True):
             try:
                 account_deactivate(user=user, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, f"{done} account(s) deactivated.", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"{done} account(s) deactivated.", messages.SUCCESS)
 
 
 @admin.register(Institution)

@@ -94,7 +94,10 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(name)s was removed from the group; their pending invitations were withdrawn.")
+            _(
+                "%(name)s was removed from the group. Any invitation still pending for them "
+                "was withdrawn."
+            )
             % {"name": target.user.display_name},
         )
     return redirect("groups:members-manage")

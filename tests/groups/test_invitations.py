@@ -139,3 +139,11 @@ def test_the_last_point_person_cannot_step_down(db, world, client_for):
     assert "at least one point-person" in response.text
     with tenant_context(world.alpha):
         assert Membership.objects.get(pk=own.pk).role == "point_person"
+
+
+def test_an_address_too_long_to_store_is_a_form_error_not_a_500(db, world, client_for):
+    long = "a" * 300 + "@example.edu"
+    response = _invite(client_for(world.alice, world.alpha), long)
+    assert response.status_code == 400
+    assert "Ensure this value has at most 254 characters" in response.text
+    assert not User.objects.filter(email=long).exists()

@@ -142,3 +142,21 @@ def test_the_admin_cannot_set_a_members_institution_time_zone_or_active_flag(
     )
     target.refresh_from_db()
     assert (target.time_zone, target.is_active) == ("America/Chicago", True)
+
+
+def test_deactivating_says_only_what_happened(db, world, superuser, client_for):
+    client = client_for(superuser)
+    done = client.post(
+        "/admin/society/user/",
+        {"action": "deactivate", "_selected_action": [superuser.pk]},
+        follow=True,
+    ).text
+    assert "You cannot deactivate your own account." in done
+    assert "account(s) deactivated" not in done
+    closed = UserFactory(is_active=False)
+    again = client.post(
+        "/admin/society/user/",
+        {"action": "deactivate", "_selected_action": [closed.pk]},
+        follow=True,
+    ).text
+    assert "account(s) deactivated" not in again

@@ -278,3 +278,10 @@ def test_every_url_that_carries_a_token_is_redacted_in_logs():
     for route in with_tokens:
         path = "/" + route.replace("<str:token>", secret).lstrip("^").rstrip("$")
         assert secret not in redact_paths(f"GET {path} HTTP/1.1"), route
+
+
+def test_a_code_asked_for_an_unknown_address_sends_no_sign_up_mail(db, client_for):
+    from django.core import mail
+
+    client_for().post("/accounts/login/code/", {"email": "nobody-here@example.edu"})
+    assert mail.outbox == []  # allauth's "unknown account: sign up" mail links a 404
