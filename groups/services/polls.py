@@ -17,15 +17,22 @@ from ..models import (
     SchedulingPoll,
 )
 
+POLL_MAX_TIMES = 30
+
 
 @transaction.atomic
 def poll_create(
     *, title: str, duration_minutes: int, starts: list[datetime], actor: User
 ) -> SchedulingPoll:
-    """Propose times (aware datetimes) for a meeting. Raises ValidationError without any."""
+    """Propose times (aware datetimes) for a meeting. Raises ValidationError without any, with
+    more than POLL_MAX_TIMES, or with one in the past."""
     starts = sorted({s.astimezone(UTC) for s in starts})
     if not starts:
         raise ValidationError(_("Propose at least one time."))
+    if len(starts) > POLL_MAX_TIMES:
+        raise ValidationError(
+            _("Propose at most %(n)s times: members answer for each one.") % {"n": POLL_MAX_TIMES}
+        )
     if any(s <= timezone.now() for s in starts):
         raise ValidationError(_("Propose times in the future."))
     poll = SchedulingPoll.objects.create(

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from groups.models import Commitment, Meeting, Membership
+from groups.models import Commitment, Meeting, Membership, SchedulingPoll
 from groups.selectors import poll_ranked
 from groups.services.achievements import achievement_add
 from groups.services.meetings import (
@@ -411,3 +411,17 @@ def test_meeting_page_shows_notes_taker_outcomes_and_attendance(db, world, clien
     assert f'id="present-{world.carol.pk}" checked' not in page
     assert SECRET in page  # members read the confidential note; the minutes leave it out
     assert SECRET in client_for(world.bob, world.alpha).get(f"/meetings/{meeting.pk}/").text
+
+
+def test_a_poll_takes_at_most_thirty_times_and_says_so(db, world, client_for):
+    with tenant_context(world.alpha):
+        before = SchedulingPoll.objects.count()
+    times = "\n".join(
+        (timezone.now() + timedelta(days=10, hours=h)).strftime("%Y-%m-%d %H:%M") for h in range(31)
+    )
+    response = client_for(world.alice, world.alpha).post(
+        "/polls/", {"title": "Many", "duration_minutes": 60, "times": times}
+    )
+    assert "Propose at most 30 times" in response.text
+    with tenant_context(world.alpha):
+        assert SchedulingPoll.objects.count() == before
