@@ -120,7 +120,7 @@ def demo_load() -> dict[str, int]:
     with transaction.atomic():
         institutions = {
             name: Institution.objects.update_or_create(
-                name=name, defaults={"email_domains": domains}
+                name=name, defaults={"email_domains": domains, "slug": domains[0].split(".")[0]}
             )[0]
             for name, domains in INSTITUTIONS.items()
         }

@@ -60,7 +60,9 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 
 def _domains(value: str) -> list[str]:
     """The e-mail domains typed, lower-cased; ValidationError naming any that is not one."""
-    domains = sorted({d.strip().lower().lstrip("@") for d in value.replace(",", " ").split() if d})
+    domains = sorted(
+        {d.strip().lower().lstrip("@").rstrip(".") for d in value.replace(",", " ").split() if d}
+    )
     bad = [d for d in domains if not DOMAIN.match(d)]
     if bad:
         raise ValidationError(

@@ -91,12 +91,23 @@ def identity_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return render(request, "society/identity_confirm_invalid.html", status=409)
-        return render(
-            request, "society/identity_confirmed.html", {"institution": confirmation.institution}
+        messages.success(
+            request,
+            _("Confirmed. Sign in with %(institution)s again to continue.")
+            % {"institution": confirmation.institution.name},
         )
+        return redirect("account_login")  # a reload cannot post the used link again
     return render(
-        request, "society/identity_confirm.html", {"institution": confirmation.institution}
+        request,
+        "society/identity_confirm.html",
+        {"institution": confirmation.institution, "account": _masked(confirmation.user.email)},
     )
+
+
+def _masked(email: str) -> str:
+    """a•••@northfield.edu: enough for the owner to recognise, little for anyone else."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 # --- Sign-in -----------------------------------------------------------------------------------
@@ -146,9 +157,12 @@ def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         raise Http404 from None
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def sign_in_discover(request: HttpRequest) -> HttpResponse:
-    """Home-realm discovery: send an address to its institution's sign-in, or to an e-mail code."""
+    """Home-realm discovery: send an address to its institution's sign-in, or to an e-mail code.
+    A GET (a reload, the Back button) goes back to the sign-in page."""
+    if request.method == "GET":
+        return redirect("account_login")
     form = DiscoverForm(request.POST)
     next_url = safe_redirect_or(request.POST.get("next", ""), "")
     if not form.is_valid():

@@ -285,3 +285,14 @@ def test_a_code_asked_for_an_unknown_address_sends_no_sign_up_mail(db, client_fo
 
     client_for().post("/accounts/login/code/", {"email": "nobody-here@example.edu"})
     assert mail.outbox == []  # allauth's "unknown account: sign up" mail links a 404
+
+
+def test_a_reloaded_discovery_goes_back_to_the_sign_in_page(db, client_for):
+    response = client_for().get("/accounts/discover/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+
+
+def test_a_member_at_the_admin_is_told_it_is_for_administrators(db, world, client_for):
+    response = client_for(world.bob).get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert "These pages are for the society's administrators." in response.text
