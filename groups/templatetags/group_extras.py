@@ -1,6 +1,24 @@
+import nh3
 from django import template
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
 
 register = template.Library()
+
+# CommonMark with raw HTML off (it is shown as text), then nh3 keeps only these tags: what
+# minutes written in Markdown need, and nothing that runs or loads anything.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+_MINUTES_TAGS = {
+    "h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "em", "strong", "code", "pre",
+    "blockquote", "br", "hr", "a",
+}  # fmt: skip
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """Member-written Markdown as sanitised HTML (minutes)."""
+    html = _MARKDOWN.render(text or "")
+    return mark_safe(nh3.clean(html, tags=_MINUTES_TAGS, attributes={"a": {"href"}}))
 
 
 @register.filter

@@ -187,7 +187,7 @@ def test_minutes_leave_out_confidential_items_on_the_page_and_in_the_email(
         assert lead.post(f"/meetings/{meeting.pk}/minutes/").status_code == 302
     page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
     assert SECRET not in page and "A confidential topic was discussed." in page
-    assert "Carol&#x27;s aims page is nearly done." in page  # escaped once, in HTML
+    assert "Carol's aims page is nearly done." in page  # rendered from Markdown, not doubled
     assert "Bob Tester: Send the aims page Friday" in page
     assert "Alice Tester: present" in page and "Carol Tester: absent" in page
     [sent] = mail.outbox
@@ -425,3 +425,22 @@ def test_a_poll_takes_at_most_thirty_times_and_says_so(db, world, client_for):
     assert "Propose at most 30 times" in response.text
     with tenant_context(world.alpha):
         assert SchedulingPoll.objects.count() == before
+
+
+def test_minutes_are_rendered_from_markdown_and_sanitised(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    hostile = "**Kept** <script>alert('x')</script> [link](javascript:alert(1)) <img src=x>"
+    lead.post(f"/meetings/{meeting.pk}/items/{items[2].pk}/notes/", {"notes": hostile})
+    with django_capture_on_commit_callbacks(execute=True):
+        lead.post(f"/meetings/{meeting.pk}/minutes/")
+    page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
+    minutes = page.split('data-testid="minutes">')[1].split("</article>")[0]
+    assert "<h1>" in minutes and "<strong>Kept</strong>" in minutes  # Markdown, rendered
+    assert "<script" not in minutes
+    assert "<img" not in minutes
+    assert 'href="javascript' not in minutes  # left as text, never a link
+    assert "&lt;script&gt;" in minutes  # shown as text, harmless
+    assert "<h1>Minutes" not in page.split('data-testid="minutes">')[0]
