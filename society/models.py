@@ -220,6 +220,9 @@ class PeerGroup(TenantMixin):
     concluded_at = models.DateTimeField(null=True, blank=True)
     # Seats the group offers newcomers (shown in the directory); 0 = closed.
     open_seats = models.PositiveSmallIntegerField(default=0)
+    # When its latest held meeting started (groups.services.meetings.attendance_record keeps
+    # it): the society's overview shows it without entering the group's schema. A date, no more.
+    last_meeting_at = models.DateTimeField(null=True, blank=True)
     # When the concluded group's confidential data was destroyed (its key and entries).
     shredded_at = models.DateTimeField(null=True, blank=True)
 

@@ -145,7 +145,7 @@ def group_overview() -> list[dict[str, object]]:
             "group": g,
             "member_count": g.member_count,
             "institutions": sorted(institutions.get(g.pk, ())),
-            "last_meeting": None,  # meetings arrive with the group space; none are held yet
+            "last_meeting": g.last_meeting_at,
         }
         for g in groups
     ]

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from society.models import User
+from society.models import PeerGroup, User
 from society.urls_helpers import group_host, group_url
 
 from .. import crypto
@@ -289,6 +290,9 @@ def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -
     if meeting.held_at is None:
         meeting.held_at = timezone.now()
         meeting.save(update_fields=["held_at"])
+    PeerGroup.objects.filter(pk=current_group().pk).filter(
+        Q(last_meeting_at__isnull=True) | Q(last_meeting_at__lt=meeting.starts_at)
+    ).update(last_meeting_at=meeting.starts_at)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import vobject
@@ -21,8 +21,10 @@ from groups.services.confidential import (
     confidential_entry_text,
     group_key_rewrap,
 )
+from groups.services.meetings import meeting_schedule
 from groups.services.mission import mission_adopt
 from society.models import PeerGroup
+from tests.conftest import fresh
 
 MARKER = "CANARY-salary-negotiation-7f3a"
 
@@ -193,6 +195,25 @@ def test_rotating_the_key_encryption_key(db, world, settings):
         settings.HORIZONTAL_KEYS = [new_kek]  # the old KEK is retired
         assert confidential_entry_text(entry=entry) == MARKER
         assert group_key_rewrap() is False
+
+
+def test_the_society_sees_when_each_group_last_met(db, world, client_for):
+    held = datetime(2026, 11, 3, 17, 0, tzinfo=UTC)
+    with tenant_context(world.alpha):
+        meeting = meeting_schedule(
+            title="November",
+            starts_at=held,
+            duration_minutes=60,
+            actor=fresh(world.alice),
+            allow_past=True,
+        )
+    before = client_for(world.sam).get("/manage/groups/").text
+    assert "3 Nov 2026" not in before
+    client_for(world.alice, world.alpha).post(
+        f"/meetings/{meeting.pk}/attendance/", {"present": [world.alice.pk]}
+    )
+    row = client_for(world.sam).get("/manage/groups/").text.split("Alpha Peer Group")[1]
+    assert "3 Nov 2026" in row.split("</tr>")[0]
 
 
 def test_society_sees_stage_size_and_institutions_but_no_content(db, world, client_for):
