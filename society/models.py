@@ -369,6 +369,12 @@ class GroupApplication(models.Model):
     def is_editable(self) -> bool:
         return self.state in (self.State.DRAFT, self.State.CHANGES_REQUESTED)
 
+    @property
+    def society_comment(self) -> str:
+        """What the society wrote with the decision that led to the current state, if any."""
+        event = self.events.filter(to_state=self.state).exclude(comment="").last()
+        return event.comment if event else ""
+
 
 class ApplicationEvent(models.Model):
     """One transition of an application: who, when, from what to what, and why."""
@@ -387,6 +393,14 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or 'new'} -> {self.to_state}"
+
+    @property
+    def from_label(self) -> str:
+        return GroupApplication.State(self.from_state).label if self.from_state else _("New")
+
+    @property
+    def to_label(self) -> str:
+        return GroupApplication.State(self.to_state).label
 
 
 class IdentityConfirmation(models.Model):

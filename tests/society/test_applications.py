@@ -182,6 +182,24 @@ def test_applying_through_the_pages(db, world, client_for):
     assert application.state == "submitted"
 
 
+def test_the_applicant_reads_the_societys_comment_in_words_and_the_reviewer_the_proposal_first(
+    db, world, client_for
+):
+    application = draft(world)
+    application_submit(application=application, actor=world.olivia)
+    review = client_for(world.sam).get(f"/manage/applications/{application.pk}/").text
+    assert review.index("Why these peers") < review.index("Record decision")
+    application_request_changes(
+        application=application, actor=world.sam, comment="Name a second point-person."
+    )
+    page = client_for(world.olivia).get(f"/applications/{application.pk}/").text
+    comment = page.split('data-testid="society-comment"')[1].split("</div>")[0]
+    assert "What the society asks you to change" in comment
+    assert "Name a second point-person." in comment
+    assert "Submitted → Changes requested by" in page.replace("&rarr;", "→")
+    assert "changes_requested" not in page
+
+
 def sent_mail(folder) -> list[email.message.Message]:
     """Messages written by Django's file-based backend (several may share one file)."""
     separator = b"\n" + b"-" * 79 + b"\n"
