@@ -248,6 +248,11 @@ class PeerGroup(TenantMixin):
     def is_read_only(self) -> bool:
         return self.lifecycle == self.Lifecycle.CONCLUDED
 
+    @property
+    def is_paused(self) -> bool:
+        """Paused: the space is readable and writable, but new meetings and polls wait."""
+        return self.lifecycle == self.Lifecycle.PAUSED
+
 
 class GroupDomain(DomainMixin):
     """A host name that routes to a group (its primary one is <slug>.<base host>)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from society.models import PeerGroup
 
@@ -13,6 +15,18 @@ def current_group() -> PeerGroup:
     if not isinstance(group, PeerGroup):
         raise RuntimeError("Group services run in a group schema (see crossschema.fanout.inside).")
     return group
+
+
+def paused_refuse() -> None:
+    """ValidationError, saying why, when the current group is paused (no new meetings or polls).
+
+    The pages say the same sentence where the refused form would be
+    (templates/groups/partials/paused_note.html)."""
+    if current_group().is_paused:
+        raise ValidationError(
+            _("This group is paused: meetings and polls wait until a point-person resumes it."),
+            code="paused",
+        )
 
 
 def group_row() -> PeerGroup:

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..scheduling import calendar_method, meeting_calendar, zone_of
 from .confidential import group_data_key
-from .context import current_group
+from .context import current_group, paused_refuse
 from .minutes import meeting_recordable_check, minutes_redact
 
 logger = logging.getLogger(__name__)
@@ -80,12 +80,13 @@ def meeting_schedule(
     """Schedule a meeting (from a poll's chosen time, or directly, e.g. an in-person social),
     build its agenda from the template, close the poll.
 
-    Raises ValidationError for a time in the past. `allow_past=True` records a meeting that
+    Raises ValidationError in a paused group, or for a time in the past. `allow_past=True` records a meeting that
     already took place (tests, the demo data and the benchmarks write history with it; no page
     passes it).
 
     Side effects: after commit, an .ics invitation to every participating member.
     """
+    paused_refuse()
     if not allow_past:
         _refuse_the_past(starts_at)
     if poll is not None:

@@ -16,6 +16,7 @@ from ..models import (
     PollVote,
     SchedulingPoll,
 )
+from .context import paused_refuse
 
 POLL_MAX_TIMES = 30
 
@@ -24,8 +25,9 @@ POLL_MAX_TIMES = 30
 def poll_create(
     *, title: str, duration_minutes: int, starts: list[datetime], actor: User
 ) -> SchedulingPoll:
-    """Propose times (aware datetimes) for a meeting. Raises ValidationError without any, with
-    more than POLL_MAX_TIMES, or with one in the past."""
+    """Propose times (aware datetimes) for a meeting. Raises ValidationError in a paused group,
+    without any time, with more than POLL_MAX_TIMES, or with one in the past."""
+    paused_refuse()
     starts = sorted({s.astimezone(UTC) for s in starts})
     if not starts:
         raise ValidationError(_("Propose at least one time."))

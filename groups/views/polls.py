@@ -36,7 +36,7 @@ def polls(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as exc:
-                form.add_error("times", exc)
+                form.add_error(None if exc.code == "paused" else "times", exc)
             else:
                 return redirect("groups:poll-detail", pk=poll.pk)
         status = 400
