@@ -80,9 +80,9 @@ def meeting_schedule(
     """Schedule a meeting (from a poll's chosen time, or directly, e.g. an in-person social),
     build its agenda from the template, close the poll.
 
-    Raises ValidationError in a paused group, or for a time in the past. `allow_past=True` records a meeting that
-    already took place (tests, the demo data and the benchmarks write history with it; no page
-    passes it).
+    Raises ValidationError in a paused group, or for a time in the past. `allow_past=True`
+    records a meeting that already took place (tests, the demo data and the benchmarks write
+    history with it; no page passes it).
 
     Side effects: after commit, an .ics invitation to every participating member.
     """
