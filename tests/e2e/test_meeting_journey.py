@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from playwright.sync_api import Page, expect
 
 from groups.models import Meeting, SchedulingPoll
+from society.models import PeerGroup
 from society.urls_helpers import group_url, society_url
 from tests.e2e.test_browser import password_sign_in, screenshot, serious_accessibility_violations
 
@@ -19,6 +20,7 @@ SECRET = "CANARY-retention-offer-55e1"
 
 def test_poll_meeting_minutes_and_the_next_agenda(committed, world, web_server, page: Page):
     alpha = world.alpha
+    last_met = PeerGroup.objects.get(pk=alpha.pk).last_meeting_at
     with tenant_context(alpha):
         before = set(Meeting.objects.values_list("pk", flat=True))
     day = timezone.now() + timedelta(days=2)
@@ -84,3 +86,5 @@ def test_poll_meeting_minutes_and_the_next_agenda(committed, world, web_server, 
         with tenant_context(alpha):
             Meeting.objects.exclude(pk__in=before).delete()
             SchedulingPoll.objects.filter(title="Journey meeting").delete()
+        # recording the attendance dated the group's last meeting on its public row
+        PeerGroup.objects.filter(pk=alpha.pk).update(last_meeting_at=last_met)
