@@ -124,7 +124,13 @@ def seats(request: HttpRequest) -> HttpResponse:
     form = SeatsForm(request.POST)
     if form.is_valid():
         open_seats_set(seats=form.cleaned_data["seats"], actor=request.user)
-        messages.success(request, _("Open seats updated."))
+        seats = form.cleaned_data["seats"]
+        messages.success(
+            request,
+            _("The group now has %(n)s open seat(s) in the society directory.") % {"n": seats}
+            if seats
+            else _("The group is closed to requests to join."),
+        )
     else:
         messages.error(request, _("Between 0 and 12 seats."))
-    return redirect("groups:lifecycle")
+    return redirect("groups:join-requests")

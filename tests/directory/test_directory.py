@@ -591,3 +591,20 @@ def test_the_open_groups_list_offers_no_join_to_the_groups_own_members(db, world
     assert "You are in this group." in page and "Ask to join Alpha Peer Group" not in page
     outsider = client_for(world.olivia).get("/directory/groups/").text
     assert "Ask to join Alpha Peer Group" in outsider
+
+
+def test_a_point_person_opens_a_seat_on_the_groups_page_and_the_directory_lists_it(
+    db, world, client_for
+):
+    alice = client_for(world.alice, world.alpha)
+    page = alice.get("/join-requests/").text
+    assert 'action="/seats/"' in page and "0 open seats" in page
+    assert "Alpha Peer Group" not in client_for(world.olivia).get("/directory/groups/").text
+    saved = alice.post("/seats/", {"seats": "2"}, follow=True)
+    assert saved.redirect_chain[-1][0] == "/join-requests/"
+    assert "The group now has 2 open seat(s)" in saved.text
+    assert "Ask to join Alpha Peer Group" in client_for(world.olivia).get("/directory/groups/").text
+    assert client_for(world.bob, world.alpha).post("/seats/", {"seats": "5"}).status_code == 403
+    assert PeerGroup.objects.get(pk=world.alpha.pk).open_seats == 2
+    closed = alice.post("/seats/", {"seats": "0"}, follow=True)
+    assert "closed to requests to join" in closed.text
