@@ -7,7 +7,7 @@ import sys
 
 def main() -> None:
     # Production unless told otherwise: those settings refuse to start without their secrets.
-    # Development says so explicitly (`make run` sets config.settings.local).
+    # Development names its own settings module explicitly (`make run` does).
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     from django.core.management import execute_from_command_line
 

@@ -273,29 +273,32 @@ def test_calendar_feed_works_by_token_alone_and_stops_when_revoked(db, world, cl
     assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
 
 
-def test_a_feed_stops_when_its_member_is_removed(db, world, client_for):
+def _bobs_feed(world, client_for):
+    """Bob's new calendar-feed address, and a client without a session to open it."""
     page = client_for(world.bob, world.alpha).post("/calendar/", {"action": "issue"}).text
     token = page.split("/calendar/feed/")[1].split(".ics")[0]
-    anonymous = client_for(None, world.alpha)
-    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 200
+    return f"/calendar/feed/{token}.ics", client_for(None, world.alpha)
+
+
+def test_a_feed_stops_when_its_member_is_removed(db, world, client_for):
+    feed, anonymous = _bobs_feed(world, client_for)
+    assert anonymous.get(feed).status_code == 200
     with tenant_context(world.alpha):
         bob = Membership.objects.get(user=world.bob)
     client_for(world.alice, world.alpha).post(f"/members/{bob.pk}/remove/")
-    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
+    assert anonymous.get(feed).status_code == 404
 
 
 def test_a_feed_stops_when_its_member_becomes_the_evaluator(db, world, client_for):
-    page = client_for(world.bob, world.alpha).post("/calendar/", {"action": "issue"}).text
-    token = page.split("/calendar/feed/")[1].split(".ics")[0]
-    anonymous = client_for(None, world.alpha)
-    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 200
+    feed, anonymous = _bobs_feed(world, client_for)
+    assert anonymous.get(feed).status_code == 200
     with tenant_context(world.alpha):
         bob = Membership.objects.get(user=world.bob)
     response = client_for(world.alice, world.alpha).post(
         f"/members/{bob.pk}/role/", {"role": "evaluator"}
     )
     assert response.status_code == 302
-    assert anonymous.get(f"/calendar/feed/{token}.ics").status_code == 404
+    assert anonymous.get(feed).status_code == 404
 
 
 def test_goals_norms_pledge_achievements_and_seats(db, world, client_for):
