@@ -10,6 +10,7 @@ handler403 = "society.views.permission_denied"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/", views.account, name="account"),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/discover/", views.sign_in_discover, name="sign-in-discover"),
     # allauth pages we do not offer: e-mail addresses come from institutions and invitations,

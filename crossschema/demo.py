@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from directory.models import Post
 from directory.services import post_create, profile_save
@@ -134,7 +135,11 @@ def demo_load() -> dict[str, int]:
                 institutions[p.institution],
                 p.time_zone,
             )
-            user.save(update_fields=["full_name", "institution", "time_zone"])
+            # The demo people have named themselves and chosen their zones already.
+            user.settings_confirmed_at = user.settings_confirmed_at or timezone.now()
+            user.save(
+                update_fields=["full_name", "institution", "time_zone", "settings_confirmed_at"]
+            )
             users[p.email] = user
         # A society admin, not a Django superuser: the society's work needs no more (and an
         # older demo database's superuser flags are taken back).
@@ -145,6 +150,7 @@ def demo_load() -> dict[str, int]:
                 DEMO_PASSWORD,
                 full_name="Society Administrator",
                 is_society_admin=True,
+                settings_confirmed_at=timezone.now(),
             )
         else:
             User.objects.filter(pk=admin.pk).update(

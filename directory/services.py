@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
+from society.services import account_name_set
 from society.urls_helpers import group_url, society_url
 
 from .models import (
@@ -107,6 +108,8 @@ def profile_save(*, user: User, **fields: object) -> Profile:
         if name not in PROFILE_FIELDS:
             raise ValueError(f"not a profile field: {name}")
         setattr(profile, name, value)
+    if "name" not in fields and user.full_name:
+        profile.name = user.full_name  # the account's name, changed on the account page
     profile.name = single_line(profile.name, _("The name"))
     profile.institution_id, profile.time_zone = user.institution_id, user.time_zone
     profile.methods = sorted(set(profile.methods))
@@ -120,26 +123,31 @@ def profile_save(*, user: User, **fields: object) -> Profile:
     )
     if created:
         Subscription.objects.get_or_create(user=user)
+    if "name" in fields:
+        account_name_set(user=user, full_name=profile.name)  # one name for one person
     return profile
 
 
 def profiles_stale() -> QuerySet[Profile]:
-    """Directory entries out of step with their account: another institution or time zone, or
+    """Directory entries out of step with their account: another name (the account has one),
+    institution or time zone, or
     an institution saved (perhaps renamed) since the entry's search text was built."""
     other_institution = (
         Q(institution__isnull=True, user__institution__isnull=False)
         | Q(institution__isnull=False, user__institution__isnull=True)
         | ~Q(institution_id=F("user__institution_id"))
     )
+    other_name = ~Q(user__full_name="") & ~Q(name=F("user__full_name"))
     return Profile.objects.filter(
         other_institution
+        | other_name
         | ~Q(time_zone=F("user__time_zone"))
         | Q(user__institution__updated_at__gt=F("updated_at"))
     )
 
 
 def profiles_follow_accounts() -> int:
-    """Copy each stale entry's institution and time zone from its account and rebuild what
+    """Copy each stale entry's name, institution and time zone from its account and rebuild what
     search may match; returns how many. Beat runs it every minute, so whatever changed an
     account or an institution (the sign-in adapter, a society admin, the shell), the directory
     follows from database state, without signals."""

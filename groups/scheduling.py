@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from society.timezones import zone_get
+
 DAY_START, DAY_END = 8, 20  # the civil hours we ask people to meet in
 
 
 def zone_of(user) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    """`user`'s own zone; UTC for a stored string that is not one we offer."""
+    return zone_get(getattr(user, "time_zone", None))
 
 
 def hours_outside_day(starts_at: datetime, minutes: int, zone: ZoneInfo) -> float:

@@ -6,13 +6,20 @@ import secrets
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.account.utils import get_login_redirect_url
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from .audit import audit_record
 from .models import AuditEvent, Institution, User
-from .services import identity_confirmation_needed, identity_confirmation_request
+from .services import (
+    account_institution_fill,
+    identity_confirmation_needed,
+    identity_confirmation_request,
+)
 from .sso import NONCE_STATE_KEY, InstitutionSocialLogin, sign_in_refused
 from .urls_helpers import is_safe_redirect
 
@@ -46,6 +53,14 @@ class AccountAdapter(DefaultAccountAdapter):
         audit_record(
             kind=AuditEvent.Kind.SIGN_IN, actor=user, subject=user, detail=_sign_in_method(request)
         )
+        account_institution_fill(user=user)
+        if user.settings_confirmed_at is None:
+            # First sign-in (or never saved): ask for name and time zone, then go on to where
+            # the member was going.
+            target = get_login_redirect_url(
+                request, kwargs.get("redirect_url"), signup=kwargs.get("signup", False)
+            )
+            kwargs["redirect_url"] = f"{reverse('account')}?{urlencode({'next': target})}"
         return super().post_login(request, user, **kwargs)
 
     def logout(self, request: HttpRequest) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .inputs import InputPolicyMixin, StorableJSONField
 from .models import GroupApplication, Institution, validate_group_slug
 from .selectors import institution_requiring_sso_for
+from .timezones import zone_names
 
 
 def _refuse_if_sso_required(email: str) -> None:
@@ -186,3 +187,24 @@ class ReviewForm(InputPolicyMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class AccountForm(InputPolicyMixin, forms.Form):
+    """The member's own name and time zone (their account page)."""
+
+    full_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        help_text=_("As other members see it, in your groups and in the directory."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_(
+            "Meeting times, polls and e-mails are shown in this zone, and the times you type "
+            "are read in it."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in zone_names()]

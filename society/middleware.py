@@ -9,9 +9,11 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .selectors import group_get_for_host
+from .timezones import UTC, zone_get
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +120,20 @@ class SignInErrorMiddleware:
             },
             status=400,
         )
+
+
+class TimeZoneMiddleware:
+    """Shows every page in the signed-in reader's own time zone (UTC for visitors).
+
+    Forms read typed times in the same zone. A stored zone we do not offer falls back to UTC
+    (society.timezones.zone_get), so a bad string never becomes a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        zone = zone_get(user.time_zone) if user is not None and user.is_authenticated else UTC
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -146,6 +146,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # When the member first saved their account page (name and time zone); until then they
+    # are asked for both right after signing in (society.adapters.AccountAdapter.post_login).
+    settings_confirmed_at = models.DateTimeField(null=True, blank=True)
     # From the institution's sign-in (eduPersonScopedAffiliation), e.g. "faculty@northfield.edu".
     affiliation = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
@@ -296,6 +299,8 @@ class AuditEvent(models.Model):
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
         INSTITUTION_IDENTITY_CHANGED = "idp_changed", _("Institution sign-in changed")
         IDENTITY_CONFIRMED = "identity_confirmed", _("Institution sign-in confirmed")
+        GROUP_CONCLUDED = "group_concluded", _("Group concluded")
+        GROUP_REOPENED = "group_reopened", _("Group reopened")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -38,6 +38,8 @@ from .models import (
     User,
     validate_group_slug,
 )
+from .selectors import institution_for_email
+from .timezones import zone_is_valid
 from .urls_helpers import society_url
 
 logger = logging.getLogger(__name__)
@@ -181,6 +183,47 @@ def account_deactivate(*, user: User, actor: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         audit_record(kind=AuditEvent.Kind.ACCOUNT_DEACTIVATED, actor=actor, subject=user)
+    return user
+
+
+@transaction.atomic
+def account_settings_save(*, user: User, full_name: str, time_zone: str) -> User:
+    """The member's own name and time zone (their account page). The first save also marks
+    the account as set up, so sign-in stops asking.
+
+    Raises ValidationError for an empty name or a zone we do not offer.
+    """
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise ValidationError({"full_name": _("Give the name other members will see.")})
+    if not zone_is_valid(time_zone):
+        raise ValidationError({"time_zone": _("Choose a time zone from the list.")})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.full_name, user.time_zone = full_name[:200], time_zone
+    user.settings_confirmed_at = user.settings_confirmed_at or timezone.now()
+    user.save(update_fields=["full_name", "time_zone", "settings_confirmed_at"])
+    return account_institution_fill(user=user)
+
+
+def account_name_set(*, user: User, full_name: str) -> None:
+    """Another place the member names themself (their directory profile) names the account
+    too: one name for one person."""
+    full_name = " ".join(full_name.split())[:200]
+    if full_name:
+        User.objects.filter(pk=user.pk).exclude(full_name=full_name).update(full_name=full_name)
+
+
+def account_institution_fill(*, user: User) -> User:
+    """An account with no institution takes the one that registered its e-mail domain (a
+    member who signs in by e-mail code belongs to it as much as one who uses its IdP). Never
+    changes an institution already set: only a society admin moves a member."""
+    if user.institution_id is None:
+        institution = institution_for_email(email=user.email)
+        if institution is not None:
+            User.objects.filter(pk=user.pk, institution__isnull=True).update(
+                institution=institution
+            )
+            user.institution = institution
     return user
 
 

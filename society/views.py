@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import ApplicationForm, DiscoverForm, InstitutionForm, ReviewForm
+from .forms import AccountForm, ApplicationForm, DiscoverForm, InstitutionForm, ReviewForm
 from .models import GroupApplication, Institution
 from .permissions import access_society_management
 from .selectors import (
@@ -32,6 +32,7 @@ from .selectors import (
     institution_search,
 )
 from .services import (
+    account_settings_save,
     application_approve,
     application_provision_retry,
     application_reject,
@@ -179,6 +180,40 @@ def sign_in_discover(request: HttpRequest) -> HttpResponse:
 
 
 # --- Society management (/manage/) --------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The member's account: name and time zone (theirs to change), address and institution
+    (shown; the institution comes from a registered e-mail domain or its sign-in), and what
+    e-mail they get. A member who has never saved it is sent here after signing in, with the
+    browser's zone offered."""
+    user = request.user
+    first_visit = user.settings_confirmed_at is None
+    next_url = safe_redirect_or(request.POST.get("next") or request.GET.get("next"), "")
+    if request.method == "POST":
+        form = AccountForm(request.POST)
+        if form.is_valid():
+            try:
+                account_settings_save(user=user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Your account is saved."))
+                return redirect(next_url or reverse("account"))
+    else:
+        form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    return render(
+        request,
+        "society/account.html",
+        {
+            "form": form,
+            "first_visit": first_visit,
+            "next_url": next_url,
+            "email_domain": user.email.rsplit("@", 1)[-1],
+        },
+    )
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from society.audit import audit_record
 from society.models import AuditEvent, User
+from society.timezones import zone_get
 from society.urls_helpers import group_url
 
 from ..models import (
@@ -74,9 +75,12 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
         "url": group_url(group.slug, f"/invitations/{token}/"),
         "expires_at": invitation.expires_at,
     }
+    invitee = User.objects.filter(email__iexact=invitation.email).first()
+    with timezone.override(zone_get(invitee.time_zone if invitee else None)):
+        message = render_to_string("emails/groups/invitation.txt", context)
     send_mail(
         subject=_("Invitation to join %(group)s") % {"group": group.name},
-        message=render_to_string("emails/groups/invitation.txt", context),
+        message=message,
         from_email=None,
         recipient_list=[invitation.email],
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.models import User
+from society.templatetags.horizontal import when as when_filter
+from society.timezones import UTC, zone_get
 
 from ..models import (
     Meeting,
@@ -54,12 +57,13 @@ def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
     recipients = list(
         Membership.objects.filter(is_active=True)
         .exclude(role=Membership.Role.EVALUATOR)
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__time_zone")
     )
     subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
     # robust: the minutes are committed; whatever the mail raises (a header Django refuses
     # included) is logged, never a 500 after the fact.
-    transaction.on_commit(lambda: _minutes_email(subject, body, recipients), robust=True)
+    starts_at = meeting.starts_at
+    transaction.on_commit(lambda: _minutes_email(subject, body, starts_at, recipients), robust=True)
     return minutes
 
 
@@ -73,7 +77,14 @@ def minutes_redact(*, meeting: Meeting) -> bool:
 
 
 def _minutes_body(meeting: Meeting) -> str:
+    """The minutes as Markdown. A stored document read in every zone, so its times are UTC
+    (named); each e-mail adds the meeting's time in its reader's zone."""
     items = list(meeting.agenda.select_related("member"))
+    with timezone.override(UTC):
+        return _minutes_render(meeting, items)
+
+
+def _minutes_render(meeting: Meeting, items: list) -> str:
     return render_to_string(
         "groups/minutes.md",
         {
@@ -89,8 +100,19 @@ def _minutes_body(meeting: Meeting) -> str:
     )
 
 
-def _minutes_email(subject: str, body: str, recipients: list[str]) -> None:
+def _minutes_email(
+    subject: str, body: str, starts_at: datetime, recipients: list[tuple[str, str]]
+) -> None:
+    """One message per member, opening with the meeting's time in their own zone."""
+    messages = []
+    for email, zone in recipients:
+        with timezone.override(zone_get(zone)):
+            when = _("Meeting held %(when)s (%(zone)s)") % {
+                "when": when_filter(starts_at, "long"),
+                "zone": zone_get(zone).key,
+            }
+        messages.append(EmailMessage(subject=subject, body=f"{when}\n\n{body}", to=[email]))
     try:
-        EmailMessage(subject=subject, body=body, bcc=recipients).send()
+        get_connection().send_messages(messages)
     except (OSError, smtplib.SMTPException):
         logger.warning("Minutes were not e-mailed")

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from society.models import Institution, User
 
@@ -21,6 +22,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.edu")
     full_name = factory.Faker("name")
     institution = factory.SubFactory(InstitutionFactory)
+    # A member who has been here before: they saved their account page once (an account made
+    # by invitation and sign-in has none, and is asked: tests/society/test_account.py).
+    settings_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation

@@ -1,0 +1,41 @@
+"""Template filters every app uses: times shown in the reader's zone, with the zone named."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from society.timezones import zone_label
+
+register = template.Library()
+
+FORMATS = {
+    "datetime": "D j M Y, H:i",
+    "long": "l j F Y, H:i",
+    "time": "H:i",
+    "precise": "Y-m-d H:i:s",
+    "seconds": "H:i:s",
+}
+
+
+@register.filter
+def when(value: datetime | None, style: str = "datetime") -> str:
+    """`{{ meeting.starts_at|when }}`: "Mon 7 Dec 2026, 09:00 PST" in the zone active for this
+    page or e-mail (the reader's), the zone always named.
+    Styles: datetime, long, time, precise, seconds."""
+    if not isinstance(value, datetime):
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{date_format(local, FORMATS.get(style, FORMATS['datetime']))} {zone_label(local)}"
+
+
+@register.filter
+def own_clock(value: datetime | None) -> str:
+    """A time already converted to someone else's zone, printed as it is ("06:00 PDT"): the
+    poll shows each member's own local hour, not the reader's."""
+    if not isinstance(value, datetime):
+        return ""
+    return f"{value:%H:%M} {zone_label(value)}"

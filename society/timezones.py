@@ -1,0 +1,69 @@
+"""Time zones: the ones a member may choose, and reading a stored one without ever raising.
+
+Every date-time is stored in UTC. Pages show times in the reader's own zone
+(`society.middleware.TimeZoneMiddleware` activates it for each request), e-mails in the
+recipient's (`timezone.override(zone_get(...))` around rendering), and the zone is always
+named next to the time (the `when` filter in `society.templatetags.horizontal`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+# IANA's geographic areas: "America/Los_Angeles" yes, "US/Pacific", "posix/...", "Etc/GMT+5" no.
+AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+UTC = ZoneInfo("UTC")
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The zones a member may choose: UTC, then every Area/Location name, sorted."""
+    names = {name for name in available_timezones() if name.split("/", 1)[0] in AREAS}
+    return ("UTC", *sorted(names))
+
+
+def zone_is_valid(name: object) -> bool:
+    return isinstance(name, str) and name in _zone_set()
+
+
+@lru_cache(maxsize=1)
+def _zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+def zone_get(name: object) -> ZoneInfo:
+    """The zone called `name`, or UTC for anything that is not a zone we offer (a bad string
+    stored by an old version or typed into the shell never turns into a 500)."""
+    if not zone_is_valid(name):
+        return UTC
+    return ZoneInfo(name)  # type: ignore[arg-type]
+
+
+def zone_label(moment: datetime) -> str:
+    """How a time names its zone: the zone's abbreviation where it has a lettered one
+    ("PST", "JST", "BST"), else the offset from UTC ("UTC+05:30", "UTC-03")."""
+    abbreviation = moment.tzname() or ""
+    if abbreviation and abbreviation[0].isalpha():
+        return abbreviation
+    offset = moment.utcoffset()
+    if offset is None:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}" + (f":{rest:02d}" if rest else "")
