@@ -446,8 +446,9 @@ def web_server_log(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def web_server(world, web_server_log) -> Iterator[str]:
-    """gunicorn serving the test database on the base URL's port; yields the base URL."""
+def web_server(world, web_server_log, smtp_server) -> Iterator[str]:
+    """gunicorn serving the test database on the base URL's port; yields the base URL. What
+    it e-mails (sign-in codes, most mail) goes to the session's SMTP server, as the worker's."""
     port = int(settings.HORIZONTAL_PORT_SUFFIX.lstrip(":"))
     assert not port_open(port), f"port {port} is taken; the browser tests need it"
     log = web_server_log
@@ -463,7 +464,15 @@ def web_server(world, web_server_log) -> Iterator[str]:
         "--access-logfile",
         "-",
     ]
-    with running(argv, log, lambda: port_open(port), "gunicorn"):
+    with running(
+        argv,
+        log,
+        lambda: port_open(port),
+        "gunicorn",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=smtp_server[0],
+        EMAIL_PORT=str(smtp_server[1]),
+    ):
         yield settings.HORIZONTAL_BASE_URL
 
 

@@ -15,6 +15,7 @@ PHONE = {"width": WIDTH, "height": 844}
 
 SOCIETY_PAGES = [
     "/",
+    "/account/",
     "/directory/",
     "/directory/suggestions/",
     "/directory/posts/",

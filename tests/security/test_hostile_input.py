@@ -932,6 +932,14 @@ def _society_endpoints(world) -> dict[str, Endpoint]:
             {"email": ("olivia@northfield.edu", "line"), "next": ("/directory/", "line")},
             able=ANON,
         ),
+        "account": Endpoint(
+            "/account/",
+            {
+                "full_name": ("Bob Tester", "line"),
+                "time_zone": ("America/Los_Angeles", "choice"),
+                "next": ("/directory/", "line"),
+            },
+        ),
         "apply": Endpoint("/apply/", application),
         "application-edit": Endpoint(f"/applications/{draft.pk}/", application),
         "application-submit": Endpoint(f"/applications/{draft.pk}/submit/"),
@@ -1024,7 +1032,7 @@ def _society_endpoints(world) -> dict[str, Endpoint]:
 
 SOCIETY_ENDPOINTS = [
     "sign-in-page", "sign-in", "sign-in-code-page", "sign-in-code", "sign-in-code-confirm",
-    "sign-in-discover",
+    "sign-in-discover", "account",
     "apply", "application-edit", "application-submit", "application-review", "institution-new",
     "directory-search", "profile", "posts", "post-new", "reply", "moderate", "ban", "delivery",
     "join", "unsubscribe",

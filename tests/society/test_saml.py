@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from allauth.socialaccount.models import SocialAccount
 from lxml import etree
@@ -87,9 +87,13 @@ def test_first_sign_in_creates_the_account_and_profile_from_the_attributes(
 ):
     client = client_for()
     response, _, _ = sign_in(client, make_idp(keys, sp_metadata))
-    assert response.status_code == 302 and response["Location"] == NEXT
+    # A new account: first asked for name and zone (the name from the IdP already filled in),
+    # then on to where the member was going.
+    assert response.status_code == 302
+    assert response["Location"] == f"/account/?{urlencode({'next': NEXT})}"
+    assert 'value="Ada Lovelace"' in client.get(response["Location"]).text
     user = User.objects.get(email="ada.lovelace@northfield.edu")
-    assert user.full_name == "Ada Lovelace"
+    assert user.full_name == "Ada Lovelace" and user.settings_confirmed_at is None
     assert user.institution.name == "Northfield University"
     assert user.affiliation == "faculty@northfield.edu"
     account = SocialAccount.objects.get(user=user)
