@@ -241,6 +241,7 @@ def test_approval_provisions_the_space_and_invites_the_founders_on_the_worker(
             60,
             "the worker to provision the approved group",
         )
+        assert PeerGroup.objects.get(pk=group.pk).mission_public == FIELDS["mission_draft"]
         with tenant_context(group):
             assert Mission.objects.get().text == FIELDS["mission_draft"]
             assert Membership.objects.get(user=world.olivia).role == "point_person"
