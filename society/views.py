@@ -253,6 +253,7 @@ def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         if form.is_valid():
             institution = form.save(commit=False)
             institution.email_domains = form.cleaned_data["email_domains_text"]
+            institution.saml_attributes = form.cleaned_data["saml_attributes"]
             try:
                 institution_save(
                     institution=institution,
