@@ -208,7 +208,8 @@ def test_a_saml_attribute_that_is_not_one_line_gets_a_message_and_saves_nothing(
     )
     assert response.status_code == 400
     label = InstitutionForm().fields[f"saml_{key}"].label
-    assert f"{label} must fit on one line, without control characters." in response.text
+    own = re.search(rf'name="saml_{key}".*?</p>', response.text, re.S).group(0)
+    assert f"{label} must fit on one line, without control characters." in own  # under it
     assert not Institution.objects.filter(slug="careless").exists()
 
 
