@@ -239,6 +239,8 @@ def thread_get(*, viewer: User, pk: int) -> tuple[Post, list[Post]] | None:
 
 
 def groups_with_open_seats() -> list[PeerGroup]:
+    """Groups members may ask to join, by name, with their focus and the mission they publish
+    (PeerGroup.mission_public, kept by the group). One query."""
     return list(PeerGroup.objects.filter(open_to_requests()).order_by("name"))
 
 

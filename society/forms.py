@@ -12,8 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .inputs import InputPolicyMixin, StorableJSONField
-from .models import GroupApplication, Institution, validate_group_slug
+from .inputs import InputPolicyMixin
+from .models import GroupApplication, Institution, default_saml_attributes, validate_group_slug
 from .selectors import institution_requiring_sso_for
 from .timezones import zone_names
 
@@ -73,6 +73,32 @@ def _domains(value: str) -> list[str]:
     return domains
 
 
+def _saml_attribute_field(label: str, default: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=500,
+        required=False,
+        help_text=_(
+            "SAML attribute names, separated by spaces or commas; the first one the institution "
+            "sends is used. Default: %(default)s."
+        )
+        % {"default": default},
+    )
+
+
+# Institution.saml_attributes (allauth's attribute_mapping; society.adapters reads its keys):
+# each key's form field. SAML sign-in needs the first two.
+SAML_ATTRIBUTE_FIELDS = {
+    "uid": "saml_uid",
+    "email": "saml_email",
+    "first_name": "saml_first_name",
+    "last_name": "saml_last_name",
+    "display_name": "saml_display_name",
+    "affiliation": "saml_affiliation",
+}
+SAML_REQUIRED = {"uid": _("stable identifier"), "email": _("e-mail address")}
+
+
 class InstitutionForm(InputPolicyMixin, forms.ModelForm):
     email_domains_text = forms.CharField(
         label=_("E-mail domains"),
@@ -94,6 +120,16 @@ class InstitutionForm(InputPolicyMixin, forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current secret."),
     )
+    saml_uid = _saml_attribute_field(
+        _("Stable identifier attribute"), "eduPersonPrincipalName, then subject-id"
+    )
+    saml_email = _saml_attribute_field(_("E-mail address attribute"), "mail")
+    saml_first_name = _saml_attribute_field(_("Given name attribute"), "givenName")
+    saml_last_name = _saml_attribute_field(_("Family name attribute"), "sn")
+    saml_display_name = _saml_attribute_field(_("Display name attribute"), "displayName")
+    saml_affiliation = _saml_attribute_field(
+        _("Affiliation attribute"), "eduPersonScopedAffiliation"
+    )
 
     class Meta:
         model = Institution
@@ -103,22 +139,79 @@ class InstitutionForm(InputPolicyMixin, forms.ModelForm):
             "sign_in",
             "require_sso",
             "saml_metadata_xml",
-            "saml_attributes",
             "oidc_issuer",
             "oidc_client_id",
         ]
+        labels = {
+            "name": _("Name"),
+            "slug": _("Short name"),
+            "sign_in": _("How its members sign in"),
+            "require_sso": _("Require the institution's sign-in"),
+            "saml_metadata_xml": _("SAML identity provider's metadata (XML)"),
+            "oidc_client_id": _("OpenID Connect client ID"),
+        }
+        help_texts = {
+            "slug": _("Used in sign-in URLs, e.g. northfield"),
+            "saml_metadata_xml": _(
+                "Paste the whole document: its entity ID, sign-in address and signing "
+                "certificate are read from it."
+            ),
+            "oidc_client_id": _("The ID the institution's IT gave this site."),
+        }
         widgets = {"saml_metadata_xml": forms.Textarea(attrs={"rows": 8})}
-        field_classes = {"saml_attributes": StorableJSONField}
+
+    field_order = [
+        "name",
+        "slug",
+        "email_domains_text",
+        "sign_in",
+        "require_sso",
+        "saml_metadata_xml",
+        *SAML_ATTRIBUTE_FIELDS.values(),
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+    ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = True
-        self.fields["slug"].help_text = _("Short name in sign-in URLs, e.g. northfield")
         if self.instance.pk:
             self.initial["email_domains_text"] = " ".join(self.instance.email_domains)
+        mapping = self._mapping_stored() or default_saml_attributes()
+        for key, name in SAML_ATTRIBUTE_FIELDS.items():
+            names = mapping.get(key) or []
+            self.initial[name] = " ".join([names] if isinstance(names, str) else names)
+
+    def _mapping_stored(self) -> dict:
+        mapping = self.instance.saml_attributes
+        return mapping if isinstance(mapping, dict) else {}
 
     def clean_email_domains_text(self) -> list[str]:
         return _domains(self.cleaned_data.get("email_domains_text", ""))
+
+    def clean(self) -> dict:
+        """Builds `saml_attributes` (the mapping allauth reads) from the attribute fields,
+        keeping any other key the stored mapping has."""
+        cleaned = super().clean()
+        mapping = {
+            k: v for k, v in self._mapping_stored().items() if k not in SAML_ATTRIBUTE_FIELDS
+        }
+        for key, name in SAML_ATTRIBUTE_FIELDS.items():
+            if name in self.errors:
+                continue
+            names = re.split(r"[\s,]+", cleaned.get(name) or "")
+            names = [n for n in names if n]
+            if names:
+                mapping[key] = names
+            elif key in SAML_REQUIRED and cleaned.get("sign_in") == Institution.SignIn.SAML:
+                self.add_error(
+                    name,
+                    _("SAML sign-in needs the attribute that carries the %(what)s.")
+                    % {"what": SAML_REQUIRED[key]},
+                )
+        cleaned["saml_attributes"] = mapping
+        return cleaned
 
 
 def _email_list(value: str) -> list[str]:

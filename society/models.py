@@ -186,6 +186,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name
 
 
+class GroupFocus(models.TextChoices):
+    """What a group works towards: proposed in its application, shown in the directory."""
+
+    CDA = "career_development_award", _("Career development award")
+    EDUCATOR_PROMOTION = "clinician_educator_promotion", _("Clinician-educator promotion")
+    MEDICAL_EDUCATION = "medical_education", _("Medical education")
+    RESEARCH = "research", _("Research careers")
+    OTHER = "other", _("Other")
+
+
 class PeerGroup(TenantMixin):
     """A peer mentorship group: a row here, and its own PostgreSQL schema for what it writes."""
 
@@ -211,7 +221,7 @@ class PeerGroup(TenantMixin):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True, validators=[validate_group_slug])
-    focus = models.CharField(max_length=40, blank=True)
+    focus = models.CharField(max_length=40, choices=GroupFocus.choices, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     # The class of the last provisioning error, never its message (it may quote data).
     provision_error = models.CharField(max_length=200, blank=True)
@@ -226,6 +236,10 @@ class PeerGroup(TenantMixin):
     # When its latest held meeting started (groups.services.meetings.attendance_record keeps
     # it): the society's overview shows it without entering the group's schema. A date, no more.
     last_meeting_at = models.DateTimeField(null=True, blank=True)
+    # The text of the mission in force, copied from the group's schema whenever a version is
+    # adopted (groups.services.mission.mission_adopt), so that the directory can show it next
+    # to the group's open seats without entering the schema. Shown nowhere else.
+    mission_public = models.TextField(blank=True)
     # When the concluded group's confidential data was destroyed (its key and entries).
     shredded_at = models.DateTimeField(null=True, blank=True)
 
@@ -333,12 +347,7 @@ class GroupApplication(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    class Focus(models.TextChoices):
-        CDA = "career_development_award", _("Career development award")
-        EDUCATOR_PROMOTION = "clinician_educator_promotion", _("Clinician-educator promotion")
-        MEDICAL_EDUCATION = "medical_education", _("Medical education")
-        RESEARCH = "research", _("Research careers")
-        OTHER = "other", _("Other")
+    Focus = GroupFocus
 
     class Rhythm(models.TextChoices):
         WEEKLY = "weekly", _("Weekly")

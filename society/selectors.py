@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
 from .models import (
     AuditEvent,
@@ -130,6 +131,29 @@ def application_warnings(*, application: GroupApplication) -> list[str]:
     if PeerGroup.objects.filter(slug=application.slug).exists() and application.group_id is None:
         warnings.append(f"The address “{application.slug}” is taken.")
     return warnings
+
+
+def application_people(*, application: GroupApplication) -> dict[str, list[str]]:
+    """The founding members and point-persons, for the reviewer: "Name (address)" for an address
+    whose active account has a name, the bare address otherwise. One query.
+
+    Only for society admins: it tells whether an address has an account, and its name."""
+    emails = {e.lower() for e in (*application.founding_emails, *application.point_person_emails)}
+    names = dict(
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails, is_active=True)
+        .exclude(full_name="")
+        .values_list("email_lower", "full_name")
+    )
+
+    def label(email: str) -> str:
+        name = names.get(email.lower())
+        return f"{name} ({email})" if name else email
+
+    return {
+        "founding": [label(e) for e in application.founding_emails],
+        "point_persons": [label(e) for e in application.point_person_emails],
+    }
 
 
 def group_overview() -> list[dict[str, object]]:

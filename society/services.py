@@ -474,7 +474,12 @@ def institution_save(
             or not mapping.get("email")
         ):
             raise ValidationError(
-                {"saml_attributes": _("The attribute mapping needs at least “uid” and “email”.")}
+                {
+                    "saml_attributes": _(
+                        "SAML sign-in needs the attributes that carry the stable identifier "
+                        "and the e-mail address."
+                    )
+                }
             )
     else:
         institution.saml_entity_id = ""

@@ -23,6 +23,7 @@ from .selectors import (
     application_counts,
     application_get_for_user,
     application_list_for_user,
+    application_people,
     application_queue,
     application_warnings,
     audit_list,
@@ -252,6 +253,7 @@ def institution_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
         if form.is_valid():
             institution = form.save(commit=False)
             institution.email_domains = form.cleaned_data["email_domains_text"]
+            institution.saml_attributes = form.cleaned_data["saml_attributes"]
             try:
                 institution_save(
                     institution=institution,
@@ -449,6 +451,7 @@ def manage_application_review(request: HttpRequest, pk: int) -> HttpResponse:
         **_application_context(request, application),
         "review_form": form,
         "warnings": application_warnings(application=application),
+        "people": application_people(application=application),
     }
     return render(request, "society/manage_application_review.html", context, status=status)
 

@@ -32,3 +32,9 @@ def paused_refuse() -> None:
 def group_row() -> PeerGroup:
     """The current group's public row as stored now (for lifecycle writes)."""
     return PeerGroup.objects.get(pk=current_group().pk)
+
+
+def group_row_update(**fields: object) -> None:
+    """Write `fields` to the current group's public row (copies the society's pages read
+    without entering the schema), leaving the rest of the row as it is."""
+    PeerGroup.objects.filter(pk=current_group().pk).update(**fields)

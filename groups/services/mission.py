@@ -12,15 +12,19 @@ from ..models import (
     Mission,
     MissionReview,
 )
+from .context import group_row_update
 
 
 @transaction.atomic
 def mission_adopt(*, text: str, actor: User | None, note: str = "") -> Mission:
-    """Adopt a new version of the mission (the first one comes from the approved application)."""
+    """Adopt a new version of the mission (the first one comes from the approved application).
+
+    Copies its text to the group's public row (PeerGroup.mission_public) for the directory."""
     text = text.strip()
     if not text:
         raise ValidationError(_("Write the mission down; it cannot be empty."))
     latest = Mission.objects.order_by("-version").first()
+    group_row_update(mission_public=text)  # the directory shows it beside open seats
     return Mission.objects.create(
         version=(latest.version + 1) if latest else 1, text=text, adopted_by=actor, note=note
     )

@@ -21,6 +21,7 @@ from directory.models import (
 )
 from directory.selectors import peer_suggestions, profile_search
 from groups.models import Invitation
+from groups.services.mission import mission_adopt
 from society.models import Institution, PeerGroup, User
 from society.services import institution_save
 from tests.conftest import fresh
@@ -599,6 +600,7 @@ def test_a_point_person_opens_a_seat_on_the_groups_page_and_the_directory_lists_
     alice = client_for(world.alice, world.alpha)
     page = alice.get("/join-requests/").text
     assert 'action="/seats/"' in page and "0 open seats" in page
+    assert "the directory shows members the group's name, focus, stage and the mission" in page
     assert "Alpha Peer Group" not in client_for(world.olivia).get("/directory/groups/").text
     saved = alice.post("/seats/", {"seats": "2"}, follow=True)
     assert saved.redirect_chain[-1][0] == "/join-requests/"
@@ -608,3 +610,43 @@ def test_a_point_person_opens_a_seat_on_the_groups_page_and_the_directory_lists_
     assert PeerGroup.objects.get(pk=world.alpha.pk).open_seats == 2
     closed = alice.post("/seats/", {"seats": "0"}, follow=True)
     assert "closed to requests to join" in closed.text
+
+
+def test_the_open_groups_list_shows_each_groups_focus_in_words_and_its_mission_in_force(
+    db, world, client_for
+):
+    with tenant_context(world.alpha):
+        mission_adopt(text="Our first draft.", actor=world.alice)
+        mission_adopt(text="Each of us submits a K award\nwithin two years.", actor=world.alice)
+    with tenant_context(world.beta):
+        mission_adopt(text="Beta keeps this to itself.", actor=world.mallory)
+    PeerGroup.objects.filter(pk=world.alpha.pk).update(
+        open_seats=1, focus="career_development_award"
+    )
+    PeerGroup.objects.filter(pk=world.beta.pk).update(open_seats=0, focus="research")
+
+    page = client_for(world.olivia).get("/directory/groups/").text
+    assert "Focus: Career development award" in page
+    assert "career_development_award" not in page
+    assert "Each of us submits a K award<br>within two years." in page
+    assert "Our first draft." not in page  # only the version in force
+    # beta has no open seat: neither it nor its mission is listed
+    assert "Beta Circle" not in page and "Beta keeps this to itself." not in page
+    assert "Research careers" not in page
+
+
+def test_the_migration_copies_each_ready_groups_mission_in_force_to_its_row(db, world):
+    import importlib
+
+    from django.apps import apps
+
+    with tenant_context(world.alpha):
+        mission_adopt(text="Promotion for all of us.", actor=world.alice)
+        mission_adopt(text="Promotion and a K award for all of us.", actor=world.alice)
+    PeerGroup.objects.filter(pk__in=[world.alpha.pk, world.beta.pk]).update(mission_public="")
+    migration = importlib.import_module("society.migrations.0014_peergroup_mission_public")
+    with connection.schema_editor() as editor:
+        migration.fill(apps, editor)
+    rows = dict(PeerGroup.objects.values_list("slug", "mission_public"))
+    assert rows["alpha"] == "Promotion and a K award for all of us."
+    assert rows["beta"] == ""  # no mission written yet

@@ -498,16 +498,28 @@ def test_a_title_with_a_line_break_is_refused_at_the_form(db, world, client_for,
     assert _alpha_counts(world) == before
 
 
-def test_nul_in_the_saml_attribute_mapping_is_a_form_error(db, world, client_for):
+@pytest.mark.parametrize(
+    "field",
+    ["saml_uid", "saml_email", "saml_first_name", "saml_last_name", "saml_display_name",
+     "saml_affiliation"],
+)  # fmt: skip
+def test_a_saml_attribute_that_cannot_be_stored_or_is_not_one_line_is_refused(
+    db, world, client_for, field
+):
     before = Institution.objects.count()
-    for mapping in ('{"uid": "a\\u0000b"}', '{"uid": "\\ud800"}', '{"\\u0000": "x"}'):
+    form = {"name": "Hill College", "slug": "hill", "sign_in": "code"}
+    for value in ("a\x00b", "a\u202eb", "a\r\nb"):
         response = _client(client_for, world.sam).post(
-            "/manage/institutions/new/",
-            {"name": "Hill College", "slug": "hill", "sign_in": "code", "saml_attributes": mapping},
+            "/manage/institutions/new/", {**form, field: value}
         )
         assert response.status_code == 400
-        assert "cannot be stored" in response.text
+        if "\x00" not in value:  # a NUL is refused before any form (RefuseNulMiddleware)
+            assert "must fit on one line, without control characters." in response.text
     assert Institution.objects.count() == before
+    # and the form itself refuses what a request cannot carry (a lone surrogate, a NUL)
+    for value in ("\ud800", "a\x00b"):
+        bound = society_forms.InstitutionForm({**form, field: value})
+        assert not bound.is_valid() and "cannot be stored" in " ".join(bound.errors[field])
 
 
 def test_a_group_name_with_a_line_break_is_refused_at_the_form(db, world, client_for):
@@ -957,7 +969,12 @@ def _society_endpoints(world) -> dict[str, Endpoint]:
                 "require_sso": ("", "choice"),
                 "email_domains_text": ("hill.edu, med.hill.edu", "line"),
                 "saml_metadata_xml": ("", "text"),
-                "saml_attributes": ('{"uid": "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"}', "text"),
+                "saml_uid": ("urn:oid:1.3.6.1.4.1.5923.1.1.1.6", "line"),
+                "saml_email": ("urn:oid:0.9.2342.19200300.100.1.3", "line"),
+                "saml_first_name": ("urn:oid:2.5.4.42", "line"),
+                "saml_last_name": ("urn:oid:2.5.4.4", "line"),
+                "saml_display_name": ("urn:oid:2.16.840.1.113730.3.1.241 displayName", "line"),
+                "saml_affiliation": ("urn:oid:1.3.6.1.4.1.5923.1.1.1.9", "line"),
                 "oidc_issuer": ("", "line"),
                 "oidc_client_id": ("", "line"),
                 "oidc_client_secret": ("", "line"),

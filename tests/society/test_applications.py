@@ -141,6 +141,27 @@ def test_review_page_warns_about_one_institution_and_busy_members(db, world, cli
     assert f"{world.alice.email} is already in 2 groups." in page
 
 
+def test_the_reviewer_sees_founders_by_name_where_an_account_has_one(db, world, client_for):
+    from tests.society.factories import UserFactory
+
+    UserFactory(email="nameless@lakeside.edu", full_name="")
+    UserFactory(email="gone@lakeside.edu", full_name="Gone Away", is_active=False)
+    founders = ["pat@lakeside.edu", world.bob.email, "nameless@lakeside.edu", "gone@lakeside.edu"]
+    application = draft(world, founders=founders, leads=[world.olivia.email, world.bob.email])
+    application_submit(application=application, actor=world.olivia)
+
+    page = client_for(world.sam).get(f"/manage/applications/{application.pk}/").text
+    founding = page.split("<dt>Founding members</dt><dd>")[1].split("</dd>")[0]
+    assert founding == (
+        "pat@lakeside.edu, Bob Tester (bob@lakeside.edu), nameless@lakeside.edu, gone@lakeside.edu"
+    )
+    leads = page.split("<dt>Point-persons</dt><dd>")[1].split("</dd>")[0]
+    assert leads == "Olivia Tester (olivia@northfield.edu), Bob Tester (bob@lakeside.edu)"
+    # The applicant's own page keeps the bare addresses: it does not say who has an account.
+    own = client_for(world.olivia).get(f"/applications/{application.pk}/").text
+    assert "Bob Tester" not in own and "bob@lakeside.edu" in own
+
+
 def test_applications_are_seen_by_their_applicant_and_society_admins_only(db, world, client_for):
     application = draft(world)
     url = f"/applications/{application.pk}/"
@@ -241,6 +262,7 @@ def test_approval_provisions_the_space_and_invites_the_founders_on_the_worker(
             60,
             "the worker to provision the approved group",
         )
+        assert PeerGroup.objects.get(pk=group.pk).mission_public == FIELDS["mission_draft"]
         with tenant_context(group):
             assert Mission.objects.get().text == FIELDS["mission_draft"]
             assert Membership.objects.get(user=world.olivia).role == "point_person"
