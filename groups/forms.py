@@ -189,10 +189,16 @@ class ReplyForm(InputPolicyMixin, forms.Form):
 
 
 class AchievementForm(InputPolicyMixin, forms.ModelForm):
+    achieved_on = forms.DateField(
+        label=_("Date"),
+        required=False,
+        help_text=_("Leave it empty for today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
     class Meta:
         model = Achievement
         fields = ["kind", "text", "achieved_on", "shareable"]
-        widgets = {"achieved_on": forms.DateInput(attrs={"type": "date"})}
 
 
 class SeatsForm(InputPolicyMixin, forms.Form):

@@ -325,7 +325,7 @@ def test_goals_norms_pledge_achievements_and_seats(db, world, client_for):
         {
             "kind": "grant_submitted",
             "text": "R01 submitted",
-            "achieved_on": "2027-01-05",
+            "achieved_on": "2026-01-05",
             "shareable": "on",
         },
     )
