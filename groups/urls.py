@@ -43,6 +43,8 @@ urlpatterns = [
     path("lifecycle/pause/", lifecycle.lifecycle_pause, name="lifecycle-pause"),
     path("lifecycle/redefine/", lifecycle.lifecycle_redefine, name="lifecycle-redefine"),
     path("lifecycle/conclude/", lifecycle.lifecycle_conclude, name="lifecycle-conclude"),
+    # The one POST a concluded group accepts (groups.middleware.PATHS_OPEN_WHEN_CONCLUDED).
+    path("lifecycle/reopen/", lifecycle.lifecycle_reopen, name="lifecycle-reopen"),
     path("export/", lifecycle.export, name="export"),
     path("status/workers/", workers.worker_check, name="worker-check"),
     path("welcome/", home.welcome, name="welcome"),

@@ -41,6 +41,7 @@ GET = {
     "groups:lifecycle-pause": row(405, 405, 405, 405),
     "groups:lifecycle-redefine": row(405, 405, 405, 405),
     "groups:lifecycle-conclude": row(405, 405, 405, 405),
+    "groups:lifecycle-reopen": row(405, 405, 405, 405),
     "groups:export": row(200, 403, 403, 403),
     "groups:worker-check": row(200, 403, 403, 403),
     "groups:welcome": row(200, 200, 200, 403),
@@ -89,6 +90,7 @@ POST = {
     "groups:lifecycle-pause": row(302, 403, 403, 403),
     "groups:lifecycle-redefine": row(400, 403, 403, 403),
     "groups:lifecycle-conclude": row(302, 403, 403, 403),  # unconfirmed: a message, no change
+    "groups:lifecycle-reopen": row(302, 403, 403, 403),  # not concluded: a message, no change
     "groups:export": row(405, 405, 405, 405),
     "groups:worker-check": row(302, 403, 403, 403),
     "groups:welcome": row(405, 405, 405, 405),

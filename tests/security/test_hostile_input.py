@@ -745,6 +745,7 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
         "lifecycle-conclude": Endpoint(
             at("groups:lifecycle-conclude"), {"confirm": ("conclude", "choice")}
         ),
+        "lifecycle-reopen": Endpoint(at("groups:lifecycle-reopen")),
         "seats": Endpoint(at("groups:seats"), {"seats": ("3", "int")}),
         "worker-check": Endpoint(at("groups:worker-check")),
         "mission-review": Endpoint(
@@ -849,9 +850,9 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
 
 GROUP_ENDPOINTS = [
     "member-invite", "member-role", "member-remove", "join-request-decide", "lifecycle-stage",
-    "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "seats", "worker-check",
-    "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls", "poll-vote",
-    "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
+    "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "lifecycle-reopen", "seats",
+    "worker-check", "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls",
+    "poll-vote", "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
     "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential",
     "confidential-thread", "achievements", "achievement-celebrate", "calendar", "attendance",
 ]  # fmt: skip
