@@ -58,6 +58,17 @@ class MissionReviewForm(InputPolicyMixin, forms.Form):
     )
 
 
+class MissionChangeForm(InputPolicyMixin, forms.Form):
+    """A new mission version between the six-monthly reviews, with the reason for it."""
+
+    text = forms.CharField(label=_("The new mission"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Why change it now?"),
+        max_length=200,
+        help_text=_("Shown with the version, for the members who come later."),
+    )
+
+
 class GoalForm(InputPolicyMixin, forms.ModelForm):
     class Meta:
         model = Goal

@@ -50,6 +50,7 @@ urlpatterns = [
     path("welcome/", home.welcome, name="welcome"),
     path("mission/", mission.mission, name="mission"),
     path("mission/review/", mission.mission_review, name="mission-review"),
+    path("mission/change/", mission.mission_change_view, name="mission-change"),
     path("charter/", charter.charter, name="charter"),
     path("charter/pledge/", charter.pledge_accept_view, name="pledge-accept"),
     path("goals/", goals.goals, name="goals"),

@@ -47,6 +47,7 @@ GET = {
     "groups:welcome": row(200, 200, 200, 403),
     "groups:mission": row(200, 200, 200, 403),
     "groups:mission-review": row(405, 405, 405, 405),
+    "groups:mission-change": row(405, 405, 405, 405),
     "groups:charter": row(200, 200, 200, 403),
     "groups:pledge-accept": row(405, 405, 405, 405),
     "groups:goals": row(200, 200, 200, 403),
@@ -96,6 +97,7 @@ POST = {
     "groups:welcome": row(405, 405, 405, 405),
     "groups:mission": row(405, 405, 405, 405),
     "groups:mission-review": row(302, 403, 403, 403),
+    "groups:mission-change": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:charter": row(400, 403, 403, 403),
     "groups:pledge-accept": row(302, 302, 302, 403),
     "groups:goals": row(400, 400, 400, 403),

@@ -752,6 +752,10 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
             at("groups:mission-review"),
             {"outcome": ("revised", "choice"), "new_text": ("A sharper mission.", "text")},
         ),
+        "mission-change": Endpoint(
+            at("groups:mission-change"),
+            {"text": ("We help each other publish.", "text"), "reason": ("Two left.", "line")},
+        ),
         "charter": Endpoint(
             at("groups:charter"),
             {
@@ -851,10 +855,11 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
 GROUP_ENDPOINTS = [
     "member-invite", "member-role", "member-remove", "join-request-decide", "lifecycle-stage",
     "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "lifecycle-reopen", "seats",
-    "worker-check", "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls",
-    "poll-vote", "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
-    "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential",
-    "confidential-thread", "achievements", "achievement-celebrate", "calendar", "attendance",
+    "worker-check", "mission-review", "mission-change", "charter", "pledge-accept", "goals",
+    "goal-status", "polls", "poll-vote", "poll-choose", "meetings", "meeting-edit",
+    "meeting-cancel", "meeting-attendance", "meeting-notes", "meeting-commitment",
+    "meeting-minutes", "commitment-review", "confidential", "confidential-thread", "achievements",
+    "achievement-celebrate", "calendar", "attendance",
 ]  # fmt: skip
 
 
