@@ -166,6 +166,10 @@ class MeetingEditForm(MeetingForm):
         }
 
 
+class MemberRemoveForm(InputPolicyMixin, forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, remove this person from the group"))
+
+
 class MeetingCancelForm(InputPolicyMixin, forms.Form):
     confirm = forms.BooleanField(label=_("Yes, cancel this meeting and tell the members"))
 

@@ -286,7 +286,7 @@ def test_a_feed_stops_when_its_member_is_removed(db, world, client_for):
     assert anonymous.get(feed).status_code == 200
     with tenant_context(world.alpha):
         bob = Membership.objects.get(user=world.bob)
-    client_for(world.alice, world.alpha).post(f"/members/{bob.pk}/remove/")
+    client_for(world.alice, world.alpha).post(f"/members/{bob.pk}/remove/", {"confirm": "on"})
     assert anonymous.get(feed).status_code == 404
 
 

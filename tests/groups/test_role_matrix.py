@@ -31,7 +31,7 @@ GET = {
     "groups:members-manage": row(200, 403, 403, 403),
     "groups:member-invite": row(405, 405, 405, 405),
     "groups:member-role": row(405, 405, 405, 405),
-    "groups:member-remove": row(405, 405, 405, 405),
+    "groups:member-remove": row(200, 403, 403, 403),  # the confirmation page
     "groups:invitation-revoke": row(405, 405, 405, 405),
     "groups:join-requests": row(200, 403, 403, 403),
     "groups:join-request-decide": row(405, 405, 405, 405),
@@ -81,7 +81,7 @@ POST = {
     "groups:members-manage": row(405, 405, 405, 405),
     "groups:member-invite": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:member-role": row(302, 403, 403, 403),
-    "groups:member-remove": row(302, 403, 403, 403),
+    "groups:member-remove": row(302, 403, 403, 403),  # unconfirmed: a message, no change
     "groups:invitation-revoke": row(404, 403, 403, 403),  # no such invitation
     "groups:join-requests": row(405, 405, 405, 405),
     "groups:join-request-decide": row(404, 403, 403, 403),  # no such request in this group

@@ -728,7 +728,7 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
             {"email": ("new.peer@lakeside.edu", "line"), "role": ("member", "choice")},
         ),
         "member-role": Endpoint(at("groups:member-role"), {"role": ("evaluator", "choice")}),
-        "member-remove": Endpoint(at("groups:member-remove")),
+        "member-remove": Endpoint(at("groups:member-remove"), {"confirm": ("on", "choice")}),
         "join-request-decide": Endpoint(
             reverse(
                 "groups:join-request-decide", urlconf="config.urls_group", kwargs={"pk": join.pk}
