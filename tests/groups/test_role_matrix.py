@@ -167,8 +167,6 @@ def url_of(name, world, samples=None):
         kwargs = {"pk": 999999}
     elif name in ("groups:invitation-detail", "groups:calendar-feed"):
         kwargs = {"token": "not-a-real-token"}
-    elif name == "groups:meeting-notes":
-        kwargs = {"pk": sample["meeting"], "item": sample["item"]}
     elif name.startswith("groups:meeting-"):
         kwargs = {"pk": sample["meeting"]}
     else:

@@ -198,6 +198,11 @@ def _form(form_class, data, world):
         request.session = {}
         request.user = None
         kwargs["request"] = request
+    if form_class is group_forms.MeetingNotesForm:  # the meeting page's agenda, as dicts
+        kwargs["items"] = [
+            {"pk": pk, "title": title, "text": "", "confidential": pk == 2}
+            for pk, title in ((1, "Personal check-in"), (2, "Career check-in"))
+        ]
     return form_class(data=data, **kwargs)
 
 
@@ -818,7 +823,10 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
         ),
         "meeting-notes": Endpoint(
             at("groups:meeting-notes"),
-            {"notes": ("We talked about aims.", "text"), "confidential": ("", "choice")},
+            {
+                f"notes_{world.samples['item']}": ("We talked about aims.", "text"),
+                f"confidential_{world.samples['item']}": ("", "choice"),
+            },
         ),
         "meeting-commitment": Endpoint(
             at("groups:meeting-commitment"),
