@@ -58,6 +58,17 @@ class MissionReviewForm(InputPolicyMixin, forms.Form):
     )
 
 
+class MissionChangeForm(InputPolicyMixin, forms.Form):
+    """A new mission version between the six-monthly reviews, with the reason for it."""
+
+    text = forms.CharField(label=_("The new mission"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Why change it now?"),
+        max_length=200,
+        help_text=_("Shown with the version, for the members who come later."),
+    )
+
+
 class GoalForm(InputPolicyMixin, forms.ModelForm):
     class Meta:
         model = Goal
@@ -155,15 +166,58 @@ class MeetingEditForm(MeetingForm):
         }
 
 
+class MemberRemoveForm(InputPolicyMixin, forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, remove this person from the group"))
+
+
 class MeetingCancelForm(InputPolicyMixin, forms.Form):
     confirm = forms.BooleanField(label=_("Yes, cancel this meeting and tell the members"))
 
 
-class NotesForm(InputPolicyMixin, forms.Form):
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    confidential = forms.BooleanField(
-        required=False, label=_("Confidential: leave it out of the minutes")
-    )
+NOTES_MAX_LENGTH = 20_000  # an agenda item's notes: pages of them, never a pasted book
+
+
+class MeetingNotesForm(InputPolicyMixin, forms.Form):
+    """Every agenda item's notes and confidential mark, saved at once. `items` are the agenda
+    as the meeting page has it (dicts with pk, title, text and confidential)."""
+
+    def __init__(self, *args, items=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        added = {}
+        for item in self.items:
+            pk = item["pk"]
+            added[f"notes_{pk}"] = forms.CharField(
+                label=_("Notes on “%(title)s”") % {"title": item["title"]},
+                required=False,
+                max_length=NOTES_MAX_LENGTH,
+                initial=item["text"],
+                widget=forms.Textarea(attrs={"rows": 2, "id": f"notes-{pk}"}),
+            )
+            added[f"confidential_{pk}"] = forms.BooleanField(
+                label=_("Confidential: leave it out of the minutes"),
+                required=False,
+                initial=item["confidential"],
+                widget=forms.CheckboxInput(attrs={"id": f"conf-{pk}"}),
+            )
+        input_policy_apply(added)
+        self.fields.update(added)
+
+    def boxes(self) -> list[tuple[dict, forms.BoundField, forms.BoundField]]:
+        """(item, its notes box, its confidential tick) in agenda order, for the template."""
+        return [(i, self[f"notes_{i['pk']}"], self[f"confidential_{i['pk']}"]) for i in self.items]
+
+    def notes(self) -> dict[int, tuple[str, bool]]:
+        """(text, confidential) by item pk (after is_valid), for the items whose box was sent:
+        a box missing from the request (a page older than its agenda) leaves its notes alone."""
+        return {
+            i["pk"]: (
+                self.cleaned_data[f"notes_{i['pk']}"],
+                self.cleaned_data[f"confidential_{i['pk']}"],
+            )
+            for i in self.items
+            if f"notes_{i['pk']}" in self.data
+        }
 
 
 class CommitmentForm(InputPolicyMixin, forms.Form):
@@ -189,10 +243,16 @@ class ReplyForm(InputPolicyMixin, forms.Form):
 
 
 class AchievementForm(InputPolicyMixin, forms.ModelForm):
+    achieved_on = forms.DateField(
+        label=_("Date"),
+        required=False,
+        help_text=_("Leave it empty for today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
     class Meta:
         model = Achievement
         fields = ["kind", "text", "achieved_on", "shareable"]
-        widgets = {"achieved_on": forms.DateInput(attrs={"type": "date"})}
 
 
 class SeatsForm(InputPolicyMixin, forms.Form):

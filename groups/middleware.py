@@ -19,6 +19,9 @@ PATHS_WITHOUT_MEMBERSHIP: tuple[str, ...] = ("/invitations/",)
 # Paths authorised by a secret token in the URL instead of a session (calendar apps have none):
 # the view checks the token against an active membership (tests/groups/test_space.py).
 PATHS_WITH_TOKEN: tuple[str, ...] = ("/calendar/feed/",)
+# The only changes a concluded group accepts (exact paths): reopening it within the export
+# window (groups.services.lifecycle.group_reopen checks the rest).
+PATHS_OPEN_WHEN_CONCLUDED: frozenset[str] = frozenset({"/lifecycle/reopen/"})
 
 
 NOT_A_MEMBER = "Not a member of this group."
@@ -44,7 +47,11 @@ class GroupMembershipMiddleware:
         if request.membership is None and not request.path.startswith(PATHS_WITHOUT_MEMBERSHIP):
             # 404, not 403: someone outside the group learns nothing about what is inside.
             raise Http404(NOT_A_MEMBER)
-        if request.group.is_read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if (
+            request.group.is_read_only
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.path not in PATHS_OPEN_WHEN_CONCLUDED
+        ):
             # A concluded group is an archive: it can be read and exported, not changed.
             return render(request, "groups/read_only.html", status=403)
         response = self.get_response(request)

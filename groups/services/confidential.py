@@ -67,30 +67,62 @@ def confidential_reply(*, thread: ConfidentialEntry, author: User, text: str) ->
 
 
 def _confidential_notify(entry: ConfidentialEntry) -> None:
-    """Tell the other members that something was posted, and nothing more."""
+    """Tell the others who may read `entry` that something was posted, and nothing more: the
+    group's name and a link, never its text (which is encrypted, and the threads have no
+    other title). For a reply, the thread's author gets their own notice instead (a reply to
+    their thread, linking to it); the replier is never told about their own post, and a
+    peers-only thread's notices go to peers only (whatever role its author holds now)."""
     group = current_group()
     roles = [Membership.Role.POINT_PERSON, Membership.Role.MEMBER]
     if not entry.peers_only:
         roles.append(Membership.Role.FACILITATOR)
-    recipients = list(
+    audience = list(
         Membership.objects.filter(is_active=True, role__in=roles)
         .exclude(user_id=entry.author_id)
-        .values_list("user__email", flat=True)
+        .values_list("user_id", "user__email")
     )
-    body = _(
-        "Something new was posted in the confidential space of %(group)s. Sign in to read it: "
-        "%(url)s"
-    ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
-    subject = _("%(group)s: new in the confidential space") % {"group": group.name}
+    thread_author = entry.parent.author_id if entry.parent_id else None
+    others = [email for user_id, email in audience if user_id != thread_author]
+    if others:
+        _send_on_commit(
+            EmailMessage(
+                subject=_("%(group)s: new in the confidential space") % {"group": group.name},
+                body=_(
+                    "Something new was posted in the confidential space of %(group)s. Sign in "
+                    "to read it: %(url)s"
+                )
+                % {"group": group.name, "url": group_url(group.slug, "/confidential/")},
+                bcc=others,
+            )
+        )
+    author = [email for user_id, email in audience if user_id == thread_author]
+    if author:
+        _send_on_commit(
+            EmailMessage(
+                subject=_("%(group)s: a reply to your thread") % {"group": group.name},
+                body=_(
+                    "Someone replied to your thread in the confidential space of %(group)s. "
+                    "Sign in to read it: %(url)s"
+                )
+                % {
+                    "group": group.name,
+                    "url": group_url(group.slug, f"/confidential/{entry.parent_id}/"),
+                },
+                to=author,
+            )
+        )
+
+
+def _send_on_commit(message: EmailMessage) -> None:
+    """Send `message` once the transaction commits; a mail outage is logged, never raised."""
 
     def send() -> None:
         try:
-            EmailMessage(subject=subject, body=body, bcc=recipients).send()
+            message.send()
         except (OSError, smtplib.SMTPException):
             logger.warning("Confidential-space notice was not e-mailed")
 
-    if recipients:
-        transaction.on_commit(send, robust=True)
+    transaction.on_commit(send, robust=True)
 
 
 def confidential_entry_text(*, entry: ConfidentialEntry) -> str:

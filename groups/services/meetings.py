@@ -325,6 +325,33 @@ def agenda_notes_record(
     return item
 
 
+@transaction.atomic
+def agenda_notes_record_many(
+    *, meeting: Meeting, notes: dict[int, tuple[str, bool]], actor: User
+) -> list[AgendaItem]:
+    """Several agenda items' notes at once, as (text, confidential) by item pk, all or none
+    (agenda_notes_record for each item whose text or mark changed; pks not on this meeting's
+    agenda are ignored). Returns the items changed.
+
+    Raises ValidationError for a cancelled meeting (nothing is recorded then).
+    """
+    meeting_recordable_check(meeting, started=False)
+    items = list(meeting.agenda.select_for_update().filter(pk__in=notes).order_by("position"))
+    stored = agenda_notes_texts(
+        items=[
+            (i.pk, i.confidential, i.notes, i.notes_sealed and bytes(i.notes_sealed)) for i in items
+        ]
+    )
+    changed = []
+    for item in items:
+        text, confidential = notes[item.pk]
+        if stored[item.pk] == text and item.confidential == confidential:
+            continue
+        agenda_notes_record(item=item, notes=text, confidential=confidential, actor=actor)
+        changed.append(item)
+    return changed
+
+
 def agenda_notes_texts(
     *, items: list[tuple[int, bool, str, bytes | None]], destroyed: str | None = ""
 ) -> dict[int, str | None]:

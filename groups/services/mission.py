@@ -31,6 +31,24 @@ def mission_adopt(*, text: str, actor: User | None, note: str = "") -> Mission:
 
 
 @transaction.atomic
+def mission_change(*, text: str, reason: str, actor: User) -> Mission:
+    """Adopt a new mission version outside the six-monthly review, recording who and why (the
+    reason becomes the version's note). The group's stage stays as it is (unlike
+    lifecycle.group_redefine). Raises ValidationError without a reason, for an empty text, or
+    for the text already in force."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the mission changes now.")})
+    current = Mission.objects.order_by("-version").first()
+    if current is not None and current.text.strip() == text.strip():
+        raise ValidationError({"text": _("That is the mission already in force: change it.")})
+    try:
+        return mission_adopt(text=text, actor=actor, note=reason)
+    except ValidationError as exc:
+        raise ValidationError({"text": exc.messages}) from exc
+
+
+@transaction.atomic
 def mission_review_record(*, outcome: str, actor: User, new_text: str = "") -> MissionReview:
     """Record the six-monthly review: kept, or revised into a new version."""
     mission = Mission.objects.order_by("-version").first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,12 +20,16 @@ def achievements(request: HttpRequest) -> HttpResponse:
     access_participation(request.membership)
     form = AchievementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        achievement_add(
-            owner=request.user,
-            **{k: form.cleaned_data[k] for k in ("kind", "text", "shareable")},
-        )
-        messages.success(request, _("Congratulations!"))
-        return redirect("groups:achievements")
+        try:
+            achievement_add(
+                owner=request.user,
+                **{k: form.cleaned_data[k] for k in ("kind", "text", "achieved_on", "shareable")},
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Congratulations!"))
+            return redirect("groups:achievements")
     return render(
         request,
         "groups/achievements.html",

@@ -19,6 +19,8 @@ from ..services.lifecycle import (
     group_conclude,
     group_pause_set,
     group_redefine,
+    group_reopen,
+    group_reopen_days_left,
     group_stage_set,
     open_seats_set,
 )
@@ -33,6 +35,7 @@ def _lifecycle_page(request, redefine_form=None, status=200):
             "redefine_form": redefine_form or RedefineForm(),
             "mission": mission_current(),
             "export_window_days": settings.HORIZONTAL_EXPORT_WINDOW_DAYS,
+            "reopen_days_left": group_reopen_days_left(request.group),
         },
         status=status,
     )
@@ -104,6 +107,17 @@ def lifecycle_conclude(request: HttpRequest) -> HttpResponse:
         lambda: group_conclude(actor=request.user),
         _("The group has concluded. Download its export within %(days)s days.")
         % {"days": settings.HORIZONTAL_EXPORT_WINDOW_DAYS},
+    )
+
+
+@require_POST
+def lifecycle_reopen(request: HttpRequest) -> HttpResponse:
+    """Undo a conclusion within the export window (the one POST a concluded group accepts)."""
+    access_group_steering(request.membership)
+    return _lifecycle_action(
+        request,
+        lambda: group_reopen(actor=request.user),
+        _("The group is active again; its confidential space will not be destroyed."),
     )
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +21,7 @@ from ..forms import (
     MeetingCancelForm,
     MeetingEditForm,
     MeetingForm,
-    NotesForm,
+    MeetingNotesForm,
     localise,
 )
 from ..models import PARTICIPANT_ROLES, Meeting, Membership, Minutes
@@ -35,7 +36,7 @@ from ..permissions import (
 from ..scheduling import zone_of
 from ..selectors import meeting_detail
 from ..services.meetings import (
-    agenda_notes_record,
+    agenda_notes_record_many,
     attendance_record,
     commitment_add,
     commitment_review,
@@ -85,12 +86,17 @@ def meetings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET"])
-def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = access_meeting(request.membership, pk=pk)
+def _meeting_page(
+    request: HttpRequest,
+    meeting: Meeting,
+    notes_form: MeetingNotesForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = meeting_detail(meeting=meeting)
     # A cancelled meeting is shown as cancelled, and nothing more is recorded for it.
     can_record = can_record_meeting(request.membership, meeting) and meeting.cancelled_at is None
+    if can_record and notes_form is None:
+        notes_form = MeetingNotesForm(items=context["agenda"])
     return render(
         request,
         "groups/meeting_detail.html",
@@ -98,9 +104,17 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             **context,
             "meeting": meeting,
             "can_record": can_record,
+            "notes_form": notes_form,
             "outcomes": CommitmentReviewForm.base_fields["outcome"].choices,
         },
+        status=status,
     )
+
+
+@require_http_methods(["GET"])
+def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = access_meeting(request.membership, pk=pk)
+    return _meeting_page(request, meeting)
 
 
 def _participants() -> list[tuple[int, str]]:
@@ -206,31 +220,37 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_notes(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def meeting_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every agenda item's notes and confidential mark in one save, back to where they were;
+    a box refused shows the page again with every box as typed."""
     meeting = access_meeting(request.membership, pk=pk, write=True)
-    agenda_item = meeting.agenda.filter(pk=item).first()
-    if agenda_item is None:
-        raise Http404
-    form = NotesForm(request.POST)
-    if form.is_valid():
-        was_confidential = agenda_item.confidential
-        try:
-            agenda_notes_record(item=agenda_item, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            fail(request, exc)
-            return redirect("groups:meeting-detail", pk=pk)
-        messages.success(request, _("Notes saved."))
-        published = Minutes.objects.filter(meeting=meeting).exists()
-        if published and form.cleaned_data["confidential"] and not was_confidential:
-            messages.warning(
-                request,
-                _(
-                    "The published minutes no longer contain this item; they now say only "
-                    "that a confidential topic was discussed. The minutes e-mailed earlier "
-                    "cannot be recalled: ask the members to delete that e-mail."
-                ),
-            )
-    return redirect("groups:meeting-detail", pk=pk)
+    back = reverse("groups:meeting-detail", kwargs={"pk": pk}) + "#notes"
+    agenda = meeting_detail(meeting=meeting)["agenda"]
+    form = MeetingNotesForm(request.POST, items=agenda)
+    if not form.is_valid():
+        return _meeting_page(request, meeting, notes_form=form, status=400)
+    notes = form.notes()
+    if not notes:
+        messages.error(request, _("No notes were sent, so nothing was saved. Reload the page."))
+        return redirect(back)
+    try:
+        changed = agenda_notes_record_many(meeting=meeting, notes=notes, actor=request.user)
+    except ValidationError as exc:
+        fail(request, exc)
+        return redirect(back)
+    messages.success(request, _("Notes saved."))
+    was_confidential = {item["pk"]: item["confidential"] for item in agenda}
+    newly_confidential = [i for i in changed if i.confidential and not was_confidential[i.pk]]
+    if newly_confidential and Minutes.objects.filter(meeting=meeting).exists():
+        messages.warning(
+            request,
+            _(
+                "The published minutes no longer contain what is now marked confidential; they "
+                "say only that a confidential topic was discussed. The minutes e-mailed earlier "
+                "cannot be recalled: ask the members to delete that e-mail."
+            ),
+        )
+    return redirect(back)
 
 
 @require_POST

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..forms import InvitationForm, RoleForm
+from ..forms import InvitationForm, MemberRemoveForm, RoleForm
 from ..permissions import access_invitation, access_member_management, access_membership
 from ..selectors import invitation_list_pending, membership_list
 from ..services.invitations import invitation_create, invitation_email_send, invitation_revoke
@@ -84,9 +84,21 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("groups:members-manage")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """A point-person removes a member: a page naming them (GET), then the confirmed POST."""
     target = access_membership(request.membership, pk=pk, write=True)
+    if request.method == "GET":
+        return render(
+            request, "groups/member_remove.html", {"target": target, "form": MemberRemoveForm()}
+        )
+    if not MemberRemoveForm(request.POST).is_valid():
+        messages.error(
+            request,
+            _("%(name)s was not removed: tick the box to confirm, then remove.")
+            % {"name": target.user.display_name},
+        )
+        return redirect("groups:member-remove", pk=pk)
     try:
         membership_end(membership=target, actor=request.user)
     except ValidationError as exc:

@@ -50,13 +50,13 @@ def test_poll_meeting_minutes_and_the_next_agenda(committed, world, web_server, 
         page.get_by_role("checkbox", name="Alice Tester").check()
         page.get_by_role("checkbox", name="Bob Tester").check()
         page.get_by_role("button", name="Save attendance").click()
+        # one form: both boxes typed, then saved together
         page.get_by_label("Notes on “Personal check-in”").fill("Everyone is well rested.")
-        page.get_by_role("button", name="Save notes on Personal check-in").click()
         page.get_by_label("Notes on “Career check-in: Bob Tester”").fill(f"Bob: {SECRET}")
         page.locator("li", has_text="Career check-in: Bob Tester").get_by_label(
             "Confidential: leave it out of the minutes"
         ).check()
-        page.get_by_role("button", name="Save notes on Career check-in: Bob Tester").click()
+        page.get_by_role("button", name="Save notes", exact=True).click()
         page.get_by_role("textbox", name="Bob Tester", exact=True).fill(
             "Send the aims page by Friday"
         )

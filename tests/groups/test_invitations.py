@@ -126,7 +126,7 @@ def test_point_person_changes_a_role_and_removes_a_member_who_is_then_shut_out(
         kind="role_changed", subject=extra, detail="member -> evaluator"
     ).exists()
 
-    assert lead.post(f"/members/{membership.pk}/remove/").status_code == 302
+    assert lead.post(f"/members/{membership.pk}/remove/", {"confirm": "on"}).status_code == 302
     assert member_client.get("/").status_code == 404  # the same session, shut out at once
     assert not MembershipIndex.objects.filter(user=extra, group=world.alpha).exists()
 

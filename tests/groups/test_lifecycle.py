@@ -23,7 +23,7 @@ from groups.services.confidential import (
 )
 from groups.services.meetings import meeting_schedule
 from groups.services.mission import mission_adopt
-from society.models import PeerGroup
+from society.models import AuditEvent, PeerGroup
 from tests.conftest import fresh
 
 MARKER = "CANARY-salary-negotiation-7f3a"
@@ -223,3 +223,103 @@ def test_society_sees_stage_size_and_institutions_but_no_content(db, world, clie
     assert "Alpha Peer Group" in page and "Initiation" in page
     assert "Lakeside College, Northfield University" in page
     assert MARKER not in page
+
+
+def _concluded(world, *, days_ago: float) -> PeerGroup:
+    """Alpha concluded `days_ago` (its public row, rolled back with the test)."""
+    group = _alpha(world)
+    group.lifecycle = PeerGroup.Lifecycle.CONCLUDED
+    group.stage = PeerGroup.Stage.SEPARATION
+    group.concluded_at = timezone.now() - timedelta(days=days_ago)
+    group.save(update_fields=["lifecycle", "stage", "concluded_at"])
+    return group
+
+
+def _audit(world, kind) -> list[int]:
+    return list(
+        AuditEvent.objects.filter(kind=kind, group_id=world.alpha.pk).values_list(
+            "actor_id", flat=True
+        )
+    )
+
+
+def test_concluding_is_audited(db, world, client_for):
+    client_for(world.alice, world.alpha).post("/lifecycle/conclude/", {"confirm": "conclude"})
+    assert _alpha(world).lifecycle == "concluded"
+    assert _audit(world, AuditEvent.Kind.GROUP_CONCLUDED) == [world.alice.pk]
+
+
+def test_a_point_person_reopens_within_the_window_and_nothing_is_destroyed(
+    db, world, client_for, settings
+):
+    with tenant_context(world.alpha):
+        entry = confidential_entry_create(author=world.bob, text=MARKER)
+    _concluded(world, days_ago=settings.HORIZONTAL_EXPORT_WINDOW_DAYS - 2.5)
+    lead = client_for(world.alice, world.alpha)
+    page = lead.get("/lifecycle/").text
+    assert "can be reopened for 3 more days: after that its confidential space is destroyed" in (
+        page
+    )
+    # only a point-person; the other members know the page exists (403)
+    assert client_for(world.bob, world.alpha).post("/lifecycle/reopen/").status_code == 403
+    assert client_for(world.mallory, world.alpha).post("/lifecycle/reopen/").status_code == 404
+    assert _alpha(world).lifecycle == "concluded"
+
+    reopened = lead.post("/lifecycle/reopen/", follow=True)
+    assert "The group is active again; its confidential space will not be destroyed." in (
+        reopened.text
+    )
+    group = _alpha(world)
+    assert (group.lifecycle, group.concluded_at) == ("active", None)
+    assert _audit(world, AuditEvent.Kind.GROUP_REOPENED) == [world.alice.pk]
+    # the space takes changes again
+    assert lead.post("/lifecycle/stage/", {"stage": "cultivation"}).status_code == 302
+    assert _alpha(world).stage == "cultivation"
+    # and the shredding sweep passes it by, however short the window
+    settings.HORIZONTAL_EXPORT_WINDOW_DAYS = 0
+    assert groups_shred_due().done == []
+    with tenant_context(world.alpha):
+        assert confidential_entry_text(entry=ConfidentialEntry.objects.get(pk=entry.pk)) == MARKER
+
+
+def test_reopening_after_the_window_is_refused_with_a_message(db, world, client_for, settings):
+    _concluded(world, days_ago=settings.HORIZONTAL_EXPORT_WINDOW_DAYS + 0.1)
+    lead = client_for(world.alice, world.alpha)
+    assert "Reopen the group" not in lead.get("/lifecycle/").text
+    refused = lead.post("/lifecycle/reopen/", follow=True)
+    assert (
+        f"The {settings.HORIZONTAL_EXPORT_WINDOW_DAYS} days in which a concluded group can be "
+        "reopened have passed." in refused.text
+    )
+    assert _alpha(world).lifecycle == "concluded"
+    assert _audit(world, AuditEvent.Kind.GROUP_REOPENED) == []
+
+
+def test_reopening_after_the_shredding_is_refused_with_a_message(db, world, client_for, settings):
+    _concluded(world, days_ago=settings.HORIZONTAL_EXPORT_WINDOW_DAYS + 1)
+    assert groups_shred_due().done == ["alpha"]
+    # even were the window longer now, a destroyed space cannot come back
+    settings.HORIZONTAL_EXPORT_WINDOW_DAYS += 10
+    lead = client_for(world.alice, world.alpha)
+    assert "Reopen the group" not in lead.get("/lifecycle/").text
+    refused = lead.post("/lifecycle/reopen/", follow=True)
+    assert "confidential space was destroyed on" in refused.text
+    assert "so it can no longer be reopened" in refused.text
+    assert _alpha(world).lifecycle == "concluded"
+    assert _audit(world, AuditEvent.Kind.GROUP_REOPENED) == []
+
+
+def test_reopening_an_active_group_changes_nothing(db, world, client_for):
+    refused = client_for(world.alice, world.alpha).post("/lifecycle/reopen/", follow=True)
+    assert "This group has not concluded, so there is nothing to reopen." in refused.text
+    assert _alpha(world).lifecycle == "active"
+    assert _audit(world, AuditEvent.Kind.GROUP_REOPENED) == []
+
+
+def test_a_concluded_group_still_refuses_every_other_change(db, world, client_for, settings):
+    _concluded(world, days_ago=1)
+    lead = client_for(world.alice, world.alpha)
+    for path in ("/lifecycle/stage/", "/lifecycle/reopen/x", "/lifecycle/reopen"):
+        refused = lead.post(path, {"stage": "cultivation"})
+        assert refused.status_code == 403 and "This group has concluded" in refused.text, path
+    assert _alpha(world).lifecycle == "concluded"

@@ -263,7 +263,7 @@ def test_a_cancelled_meeting_is_announced_shown_as_cancelled_and_records_nothing
     for path, data in (
         ("attendance/", {"present": [world.bob.pk]}),
         ("minutes/", {}),
-        (f"items/{item.pk}/notes/", {"notes": "Nothing"}),
+        ("notes/", {f"notes_{item.pk}": "Nothing"}),
         ("commitments/", {"owner": world.bob.pk, "text": "Nothing"}),
     ):
         refused = _fresh(alice).post(f"/meetings/{meeting.pk}/{path}", data)
@@ -379,9 +379,7 @@ def test_no_attendance_or_minutes_before_a_meeting_starts(
     # notes may be prepared ahead of the meeting
     with tenant_context(world.alpha):
         item = meeting.agenda.first()
-    notes = _fresh(alice).post(
-        f"/meetings/{meeting.pk}/items/{item.pk}/notes/", {"notes": "Ask Bob"}
-    )
+    notes = _fresh(alice).post(f"/meetings/{meeting.pk}/notes/", {f"notes_{item.pk}": "Ask Bob"})
     assert _flashed(notes) == ["Notes saved."]
 
 

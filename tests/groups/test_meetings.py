@@ -133,14 +133,16 @@ def test_a_note_marked_confidential_after_publication_leaves_the_minutes_with_a_
 ):
     meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
     lead = client_for(world.alice, world.alpha)
-    notes = f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/"
-    lead.post(notes, {"notes": f"Bob has an offer: {SECRET}"})  # not marked, by mistake
+    notes, box = f"/meetings/{meeting.pk}/notes/", f"notes_{items[1].pk}"
+    lead.post(notes, {box: f"Bob has an offer: {SECRET}"})  # not marked, by mistake
     with django_capture_on_commit_callbacks(execute=True):
         lead.post(f"/meetings/{meeting.pk}/minutes/")
     assert SECRET in lead.get(f"/meetings/{meeting.pk}/minutes/").text
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        marked = lead.post(notes, {"notes": f"Bob has an offer: {SECRET}", "confidential": "on"})
+        marked = lead.post(
+            notes, {box: f"Bob has an offer: {SECRET}", f"confidential_{items[1].pk}": "on"}
+        )
     warning = lead.get(marked["Location"]).text
     assert "e-mailed earlier cannot be recalled" in warning
     page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
@@ -169,12 +171,12 @@ def test_minutes_leave_out_confidential_items_on_the_page_and_in_the_email(
     lead = client_for(world.alice, world.alpha)
     lead.post(f"/meetings/{meeting.pk}/attendance/", {"present": [world.alice.pk, world.bob.pk]})
     lead.post(
-        f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/",
-        {"notes": f"Bob has an offer: {SECRET}", "confidential": "on"},
-    )
-    lead.post(
-        f"/meetings/{meeting.pk}/items/{items[2].pk}/notes/",
-        {"notes": "Carol's aims page is nearly done."},
+        f"/meetings/{meeting.pk}/notes/",
+        {
+            f"notes_{items[1].pk}": f"Bob has an offer: {SECRET}",
+            f"confidential_{items[1].pk}": "on",
+            f"notes_{items[2].pk}": "Carol's aims page is nearly done.",
+        },
     )
     lead.post(
         f"/meetings/{meeting.pk}/commitments/",
@@ -286,7 +288,7 @@ def test_a_feed_stops_when_its_member_is_removed(db, world, client_for):
     assert anonymous.get(feed).status_code == 200
     with tenant_context(world.alpha):
         bob = Membership.objects.get(user=world.bob)
-    client_for(world.alice, world.alpha).post(f"/members/{bob.pk}/remove/")
+    client_for(world.alice, world.alpha).post(f"/members/{bob.pk}/remove/", {"confirm": "on"})
     assert anonymous.get(feed).status_code == 404
 
 
@@ -325,7 +327,7 @@ def test_goals_norms_pledge_achievements_and_seats(db, world, client_for):
         {
             "kind": "grant_submitted",
             "text": "R01 submitted",
-            "achieved_on": "2027-01-05",
+            "achieved_on": "2026-01-05",
             "shareable": "on",
         },
     )
@@ -405,8 +407,8 @@ def test_meeting_page_shows_notes_taker_outcomes_and_attendance(db, world, clien
     lead = client_for(world.alice, world.alpha)
     lead.post(f"/meetings/{meeting.pk}/attendance/", {"present": [world.bob.pk]})
     lead.post(
-        f"/meetings/{meeting.pk}/items/{items[1].pk}/notes/",
-        {"notes": f"Offer details {SECRET}", "confidential": "on"},
+        f"/meetings/{meeting.pk}/notes/",
+        {f"notes_{items[1].pk}": f"Offer details {SECRET}", f"confidential_{items[1].pk}": "on"},
     )
     page = lead.get(f"/meetings/{meeting.pk}/").text
     assert f"Note-taker: {world.alice.display_name}." in page
@@ -437,7 +439,7 @@ def test_minutes_are_rendered_from_markdown_and_sanitised(
     meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
     lead = client_for(world.alice, world.alpha)
     hostile = "**Kept** <script>alert('x')</script> [link](javascript:alert(1)) <img src=x>"
-    lead.post(f"/meetings/{meeting.pk}/items/{items[2].pk}/notes/", {"notes": hostile})
+    lead.post(f"/meetings/{meeting.pk}/notes/", {f"notes_{items[2].pk}": hostile})
     with django_capture_on_commit_callbacks(execute=True):
         lead.post(f"/meetings/{meeting.pk}/minutes/")
     page = lead.get(f"/meetings/{meeting.pk}/minutes/").text
@@ -448,3 +450,78 @@ def test_minutes_are_rendered_from_markdown_and_sanitised(
     assert 'href="javascript' not in minutes  # left as text, never a link
     assert "&lt;script&gt;" in minutes  # shown as text, harmless
     assert "<h1>Minutes" not in page.split('data-testid="minutes">')[0]
+
+
+def test_every_notes_box_is_saved_at_once_and_the_page_keeps_its_place(db, world, client_for):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    page = lead.get(f"/meetings/{meeting.pk}/").text
+    assert page.count('action="/meetings/') and page.count(">Save notes</button>") == 1
+    assert f'name="notes_{items[1].pk}"' in page and f'name="notes_{items[2].pk}"' in page
+    saved = lead.post(
+        f"/meetings/{meeting.pk}/notes/",
+        {
+            f"notes_{items[1].pk}": f"Bob has an offer: {SECRET}",
+            f"confidential_{items[1].pk}": "on",
+            f"notes_{items[2].pk}": "Carol's aims page is nearly done.",
+        },
+    )
+    assert saved.status_code == 302 and saved["Location"] == f"/meetings/{meeting.pk}/#notes"
+    shown = lead.get(saved["Location"]).text
+    assert "Notes saved." in shown
+    assert SECRET in shown and "Carol&#x27;s aims page is nearly done." in shown
+    assert f'id="conf-{items[1].pk}" checked' in shown
+    assert f'id="conf-{items[2].pk}" checked' not in shown
+    with connection.cursor() as cursor:  # the confidential one only as ciphertext
+        cursor.execute(
+            "SELECT id, notes, notes_sealed IS NOT NULL FROM g_alpha.groups_agendaitem"
+            " WHERE id = ANY(%s) ORDER BY position",
+            [[items[1].pk, items[2].pk]],
+        )
+        assert cursor.fetchall() == [
+            (items[1].pk, "", True),
+            (items[2].pk, "Carol's aims page is nearly done.", False),
+        ]
+    # a box not sent is left alone
+    lead.post(f"/meetings/{meeting.pk}/notes/", {f"notes_{items[2].pk}": "Updated."})
+    again = lead.get(f"/meetings/{meeting.pk}/").text
+    assert SECRET in again and "Updated." in again
+
+
+def test_a_refused_box_keeps_every_box_as_typed_and_saves_none(db, world, client_for):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    lead = client_for(world.alice, world.alpha)
+    refused = lead.post(
+        f"/meetings/{meeting.pk}/notes/",
+        {
+            f"notes_{items[1].pk}": "First box, typed with care.",
+            f"confidential_{items[1].pk}": "on",
+            f"notes_{items[2].pk}": "Far too long. " * 2000,
+        },
+    )
+    assert refused.status_code == 400
+    assert "Nothing was saved: correct the notes marked below" in refused.text
+    assert "First box, typed with care.</textarea>" in refused.text
+    assert f'id="conf-{items[1].pk}" checked' in refused.text
+    assert "Ensure this value has at most 20000 characters" in refused.text
+    assert "Far too long. Far too long." in refused.text
+    with tenant_context(world.alpha):
+        stored = {i.pk: (i.notes, i.notes_sealed) for i in meeting.agenda.all()}
+    assert stored[items[1].pk] == ("", None) and stored[items[2].pk] == ("", None)
+
+
+def test_only_the_note_taker_and_point_persons_save_notes(db, world, client_for):
+    meeting, items = _hold_meeting(world, timezone.now() - timedelta(hours=1))
+    data = {f"notes_{items[1].pk}": "Not mine to write."}
+    for person in (world.bob, world.carol, world.erin):
+        client = client_for(person, world.alpha)
+        assert client.post(f"/meetings/{meeting.pk}/notes/", data).status_code == 403
+        assert "Save notes" not in client.get(f"/meetings/{meeting.pk}/").text
+    assert (
+        client_for(world.mallory, world.alpha)
+        .post(f"/meetings/{meeting.pk}/notes/", data)
+        .status_code
+        == 404
+    )
+    with tenant_context(world.alpha):
+        assert not meeting.agenda.exclude(notes="").exists()

@@ -28,7 +28,9 @@ def _tokens(body_host: str) -> list[str]:
 def _remove(client_for, world, group, user) -> None:
     with tenant_context(group):
         pk = Membership.objects.get(user=user).pk
-    response = client_for(world.alice, group).post(f"/members/{pk}/remove/", follow=True)
+    response = client_for(world.alice, group).post(
+        f"/members/{pk}/remove/", {"confirm": "on"}, follow=True
+    )
     assert "was removed from the group" in response.text
 
 
@@ -101,7 +103,7 @@ def test_a_removed_founder_cannot_come_back_with_the_founding_invitation(db, wor
 
     with tenant_context(group):
         pk = Membership.objects.get(user=founder).pk
-    olivia.post(f"/members/{pk}/remove/")
+    olivia.post(f"/members/{pk}/remove/", {"confirm": "on"})
     assert client.post(f"/invitations/{founder_token}/").status_code == 404
     assert not _is_member(group, founder)
     assert not MembershipIndex.objects.filter(user=founder, group=group).exists()

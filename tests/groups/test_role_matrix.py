@@ -31,7 +31,7 @@ GET = {
     "groups:members-manage": row(200, 403, 403, 403),
     "groups:member-invite": row(405, 405, 405, 405),
     "groups:member-role": row(405, 405, 405, 405),
-    "groups:member-remove": row(405, 405, 405, 405),
+    "groups:member-remove": row(200, 403, 403, 403),  # the confirmation page
     "groups:invitation-revoke": row(405, 405, 405, 405),
     "groups:join-requests": row(200, 403, 403, 403),
     "groups:join-request-decide": row(405, 405, 405, 405),
@@ -41,11 +41,13 @@ GET = {
     "groups:lifecycle-pause": row(405, 405, 405, 405),
     "groups:lifecycle-redefine": row(405, 405, 405, 405),
     "groups:lifecycle-conclude": row(405, 405, 405, 405),
+    "groups:lifecycle-reopen": row(405, 405, 405, 405),
     "groups:export": row(200, 403, 403, 403),
     "groups:worker-check": row(200, 403, 403, 403),
     "groups:welcome": row(200, 200, 200, 403),
     "groups:mission": row(200, 200, 200, 403),
     "groups:mission-review": row(405, 405, 405, 405),
+    "groups:mission-change": row(405, 405, 405, 405),
     "groups:charter": row(200, 200, 200, 403),
     "groups:pledge-accept": row(405, 405, 405, 405),
     "groups:goals": row(200, 200, 200, 403),
@@ -79,7 +81,7 @@ POST = {
     "groups:members-manage": row(405, 405, 405, 405),
     "groups:member-invite": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:member-role": row(302, 403, 403, 403),
-    "groups:member-remove": row(302, 403, 403, 403),
+    "groups:member-remove": row(302, 403, 403, 403),  # unconfirmed: a message, no change
     "groups:invitation-revoke": row(404, 403, 403, 403),  # no such invitation
     "groups:join-requests": row(405, 405, 405, 405),
     "groups:join-request-decide": row(404, 403, 403, 403),  # no such request in this group
@@ -89,11 +91,13 @@ POST = {
     "groups:lifecycle-pause": row(302, 403, 403, 403),
     "groups:lifecycle-redefine": row(400, 403, 403, 403),
     "groups:lifecycle-conclude": row(302, 403, 403, 403),  # unconfirmed: a message, no change
+    "groups:lifecycle-reopen": row(302, 403, 403, 403),  # not concluded: a message, no change
     "groups:export": row(405, 405, 405, 405),
     "groups:worker-check": row(302, 403, 403, 403),
     "groups:welcome": row(405, 405, 405, 405),
     "groups:mission": row(405, 405, 405, 405),
     "groups:mission-review": row(302, 403, 403, 403),
+    "groups:mission-change": row(400, 403, 403, 403),  # 400: the form says what is missing
     "groups:charter": row(400, 403, 403, 403),
     "groups:pledge-accept": row(302, 302, 302, 403),
     "groups:goals": row(400, 400, 400, 403),
@@ -163,8 +167,6 @@ def url_of(name, world, samples=None):
         kwargs = {"pk": 999999}
     elif name in ("groups:invitation-detail", "groups:calendar-feed"):
         kwargs = {"token": "not-a-real-token"}
-    elif name == "groups:meeting-notes":
-        kwargs = {"pk": sample["meeting"], "item": sample["item"]}
     elif name.startswith("groups:meeting-"):
         kwargs = {"pk": sample["meeting"]}
     else:

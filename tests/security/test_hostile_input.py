@@ -198,6 +198,11 @@ def _form(form_class, data, world):
         request.session = {}
         request.user = None
         kwargs["request"] = request
+    if form_class is group_forms.MeetingNotesForm:  # the meeting page's agenda, as dicts
+        kwargs["items"] = [
+            {"pk": pk, "title": title, "text": "", "confidential": pk == 2}
+            for pk, title in ((1, "Personal check-in"), (2, "Career check-in"))
+        ]
     return form_class(data=data, **kwargs)
 
 
@@ -740,7 +745,7 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
             {"email": ("new.peer@lakeside.edu", "line"), "role": ("member", "choice")},
         ),
         "member-role": Endpoint(at("groups:member-role"), {"role": ("evaluator", "choice")}),
-        "member-remove": Endpoint(at("groups:member-remove")),
+        "member-remove": Endpoint(at("groups:member-remove"), {"confirm": ("on", "choice")}),
         "join-request-decide": Endpoint(
             reverse(
                 "groups:join-request-decide", urlconf="config.urls_group", kwargs={"pk": join.pk}
@@ -757,11 +762,16 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
         "lifecycle-conclude": Endpoint(
             at("groups:lifecycle-conclude"), {"confirm": ("conclude", "choice")}
         ),
+        "lifecycle-reopen": Endpoint(at("groups:lifecycle-reopen")),
         "seats": Endpoint(at("groups:seats"), {"seats": ("3", "int")}),
         "worker-check": Endpoint(at("groups:worker-check")),
         "mission-review": Endpoint(
             at("groups:mission-review"),
             {"outcome": ("revised", "choice"), "new_text": ("A sharper mission.", "text")},
+        ),
+        "mission-change": Endpoint(
+            at("groups:mission-change"),
+            {"text": ("We help each other publish.", "text"), "reason": ("Two left.", "line")},
         ),
         "charter": Endpoint(
             at("groups:charter"),
@@ -825,7 +835,10 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
         ),
         "meeting-notes": Endpoint(
             at("groups:meeting-notes"),
-            {"notes": ("We talked about aims.", "text"), "confidential": ("", "choice")},
+            {
+                f"notes_{world.samples['item']}": ("We talked about aims.", "text"),
+                f"confidential_{world.samples['item']}": ("", "choice"),
+            },
         ),
         "meeting-commitment": Endpoint(
             at("groups:meeting-commitment"),
@@ -861,11 +874,12 @@ def _group_endpoints(world) -> dict[str, Endpoint]:
 
 GROUP_ENDPOINTS = [
     "member-invite", "member-role", "member-remove", "join-request-decide", "lifecycle-stage",
-    "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "seats", "worker-check",
-    "mission-review", "charter", "pledge-accept", "goals", "goal-status", "polls", "poll-vote",
-    "poll-choose", "meetings", "meeting-edit", "meeting-cancel", "meeting-attendance",
-    "meeting-notes", "meeting-commitment", "meeting-minutes", "commitment-review", "confidential",
-    "confidential-thread", "achievements", "achievement-celebrate", "calendar", "attendance",
+    "lifecycle-pause", "lifecycle-redefine", "lifecycle-conclude", "lifecycle-reopen", "seats",
+    "worker-check", "mission-review", "mission-change", "charter", "pledge-accept", "goals",
+    "goal-status", "polls", "poll-vote", "poll-choose", "meetings", "meeting-edit",
+    "meeting-cancel", "meeting-attendance", "meeting-notes", "meeting-commitment",
+    "meeting-minutes", "commitment-review", "confidential", "confidential-thread", "achievements",
+    "achievement-celebrate", "calendar", "attendance",
 ]  # fmt: skip
 
 
