@@ -15,4 +15,10 @@ def site(request: HttpRequest) -> dict[str, object]:
         "society_home_url": society_url("/"),
         "current_group": group if getattr(request, "membership", None) else None,
         "login_url": settings.LOGIN_URL,
+        # A member who has not saved their account page yet: every page says so (their
+        # times are in UTC until they choose a zone), with a link back to where they are.
+        "account_unset": bool(
+            request.user.is_authenticated
+            and getattr(request.user, "settings_confirmed_at", False) is None
+        ),
     }

@@ -292,6 +292,7 @@ class AccountForm(InputPolicyMixin, forms.Form):
     )
     time_zone = forms.ChoiceField(
         label=_("Your time zone"),
+        error_messages={"invalid_choice": _("Choose a time zone from the list.")},
         help_text=_(
             "Meeting times, polls and e-mails are shown in this zone, and the times you type "
             "are read in it."

@@ -212,6 +212,12 @@ def account(request: HttpRequest) -> HttpResponse:
             "form": form,
             "first_visit": first_visit,
             "next_url": next_url,
+            # A refused zone shows the one stored, so the next Save changes nothing unasked.
+            "selected_zone": (
+                form.cleaned_data["time_zone"]
+                if form.is_bound and "time_zone" in getattr(form, "cleaned_data", {})
+                else user.time_zone
+            ),
             "email_domain": user.email.rsplit("@", 1)[-1],
         },
     )

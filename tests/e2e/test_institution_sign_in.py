@@ -125,6 +125,13 @@ def test_invitee_picks_their_institution_signs_in_at_its_idp_and_joins_the_group
     page.get_by_role("button", name="Sign in at Northfield").click()  # pysaml2's IdP page
     page.get_by_role("button", name="Continue to Horizontal").click()  # its POST to our ACS
 
+    # A new account: asked for name (the IdP's, filled in) and zone, then on to the invitation.
+    expect(page.get_by_test_id("first-visit")).to_be_visible()
+    expect(page.get_by_label("Your name")).to_have_value("Dr. Inès Moreau")
+    expect(page.get_by_test_id("account-institution")).to_have_text("Harbor University")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Your time zone").select_option("Europe/Paris")
+    page.get_by_role("button", name="Save and continue").click()
     expect(page).to_have_url(invitation_url)
     expect(page.get_by_role("heading", name="Join Alpha Peer Group")).to_be_visible()
     page.get_by_role("button", name="Join the group").click()
@@ -135,3 +142,4 @@ def test_invitee_picks_their_institution_signs_in_at_its_idp_and_joins_the_group
     expect(page.locator("main")).to_contain_text("Dr. Inès Moreau")
     user = User.objects.get(email=INVITEE)
     assert user.full_name == "Dr. Inès Moreau" and user.institution == harbor_idp
+    assert user.time_zone == "Europe/Paris"

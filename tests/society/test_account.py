@@ -16,8 +16,11 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from directory.services import profile_save, profiles_follow_accounts
+from groups.models import Meeting
 from groups.services.invitations import invitation_create
 from groups.services.meetings import meeting_schedule
+from groups.services.membership import membership_add
+from groups.services.minutes import minutes_publish
 from society.models import User
 from society.services import account_settings_save
 from society.templatetags.horizontal import when
@@ -77,13 +80,16 @@ def test_a_zone_not_in_the_list_or_an_empty_name_is_refused_and_nothing_is_saved
     user = _invited(world, "omar.new@lakeside.edu")
     client, _location = _code_sign_in("omar.new@lakeside.edu")
     for posted, message in (
-        ({"full_name": "Erin", "time_zone": "Mars/Olympus"}, "Select a valid choice"),
-        ({"full_name": "Erin", "time_zone": "US/Pacific"}, "Select a valid choice"),
+        ({"full_name": "Erin", "time_zone": "Mars/Olympus"}, "Choose a time zone from the list"),
+        ({"full_name": "Erin", "time_zone": "US/Pacific"}, "Choose a time zone from the list"),
         ({"full_name": "   ", "time_zone": "Asia/Tokyo"}, "This field is required"),
         ({"full_name": "Erin\nEvil", "time_zone": "Asia/Tokyo"}, "one line"),
     ):
         response = client.post("/account/", posted)
         assert response.status_code == 200 and message in response.text
+        assert "Mars/Olympus" not in response.text  # the message does not echo the value
+        if posted["time_zone"] != "Asia/Tokyo":  # the stored zone stays chosen, not the first
+            assert '<option value="UTC" selected>' in response.text
     user = fresh(user)
     assert (user.full_name, user.time_zone, user.settings_confirmed_at) == ("", "UTC", None)
 
@@ -162,3 +168,36 @@ def test_one_name_for_one_person_between_account_and_directory(db, world):
     assert profiles_follow_accounts() >= 1  # beat's every-minute copy
     profile = fresh(dana).profile
     assert (profile.name, profile.time_zone) == ("Dana Lee", "Europe/London")
+
+
+def test_a_member_who_skipped_the_account_page_is_reminded_on_every_page(db, world, client_for):
+    newcomer = _invited(world, "skip.new@lakeside.edu")
+    with tenant_context(world.alpha):
+        membership_add(user=newcomer, role="member")
+    for page in (
+        client_for(newcomer, world.alpha).get("/").text,
+        client_for(newcomer).get("/directory/").text,
+    ):
+        assert "You have not told us your name and time zone yet" in page
+        assert "/account/?next=http" in page
+    assert "You have not told us" not in client_for(newcomer).get("/account/").text
+    assert "You have not told us" not in client_for(world.bob, world.alpha).get("/").text
+
+
+def test_the_minutes_page_gives_the_meetings_time_in_the_readers_zone(db, world, client_for):
+    starts = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
+    with tenant_context(world.alpha):
+        meeting = meeting_schedule(
+            title="Held",
+            starts_at=starts,
+            duration_minutes=60,
+            link="",
+            actor=world.alice,
+            allow_past=True,
+        )
+        minutes_publish(meeting=Meeting.objects.get(pk=meeting.pk), actor=world.alice)
+    User.objects.filter(pk=world.carol.pk).update(time_zone="Asia/Tokyo")
+    local = starts.astimezone(ZoneInfo("Asia/Tokyo"))
+    page = client_for(fresh(world.carol), world.alpha).get(f"/meetings/{meeting.pk}/minutes/")
+    assert f"{local.day} {local:%B %Y}, {local:%H:%M} JST (Asia/Tokyo)" in page.text
+    User.objects.filter(pk=world.carol.pk).update(time_zone=world.carol.time_zone)
