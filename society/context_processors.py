@@ -10,6 +10,7 @@ def site(request: HttpRequest) -> dict[str, object]:
     The group is named only to its members: a refusal page must not confirm what it refuses.
     """
     group = getattr(request, "group", None)
+    user = getattr(request, "user", None)  # none on a page refused before sign-in is read
     return {
         "society_name": settings.SOCIETY_NAME,
         "society_home_url": society_url("/"),
@@ -18,7 +19,8 @@ def site(request: HttpRequest) -> dict[str, object]:
         # A member who has not saved their account page yet: every page says so (their
         # times are in UTC until they choose a zone), with a link back to where they are.
         "account_unset": bool(
-            request.user.is_authenticated
-            and getattr(request.user, "settings_confirmed_at", False) is None
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "settings_confirmed_at", False) is None
         ),
     }
