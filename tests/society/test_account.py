@@ -184,9 +184,13 @@ def test_a_member_who_skipped_the_account_page_is_reminded_on_every_page(db, wor
     assert "You have not told us" not in client_for(world.bob, world.alpha).get("/").text
 
 
-def test_the_minutes_page_gives_the_meetings_time_in_the_readers_zone(db, world, client_for):
+def test_the_minutes_page_and_e_mail_give_the_meetings_time_in_the_readers_zone(
+    db, world, client_for, django_capture_on_commit_callbacks
+):
     starts = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
-    with tenant_context(world.alpha):
+    User.objects.filter(pk=world.carol.pk).update(time_zone="Asia/Tokyo")
+    mail.outbox.clear()
+    with tenant_context(world.alpha), django_capture_on_commit_callbacks(execute=True):
         meeting = meeting_schedule(
             title="Held",
             starts_at=starts,
@@ -196,8 +200,10 @@ def test_the_minutes_page_gives_the_meetings_time_in_the_readers_zone(db, world,
             allow_past=True,
         )
         minutes_publish(meeting=Meeting.objects.get(pk=meeting.pk), actor=world.alice)
-    User.objects.filter(pk=world.carol.pk).update(time_zone="Asia/Tokyo")
     local = starts.astimezone(ZoneInfo("Asia/Tokyo"))
+    shown = f"{local.day} {local:%B %Y}, {local:%H:%M} JST (Asia/Tokyo)"
     page = client_for(fresh(world.carol), world.alpha).get(f"/meetings/{meeting.pk}/minutes/")
-    assert f"{local.day} {local:%B %Y}, {local:%H:%M} JST (Asia/Tokyo)" in page.text
+    assert shown in page.text
+    [to_carol] = [m for m in mail.outbox if m.to == [world.carol.email] and "Minutes" in m.subject]
+    assert to_carol.body.startswith(f"Meeting held {local:%A} {shown}")
     User.objects.filter(pk=world.carol.pk).update(time_zone=world.carol.time_zone)
