@@ -86,6 +86,13 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
     )
 
 
+def invitation_was_for(*, token: str, user: User) -> bool:
+    """Whether this token belongs to an invitation (in any state) sent to `user`'s address."""
+    return Invitation.objects.filter(
+        token_hash=token_hash(token), email__iexact=user.email
+    ).exists()
+
+
 def invitation_get_by_token(*, token: str) -> Invitation | None:
     """The invitation this token opens, if it is still pending."""
     invitation = Invitation.objects.filter(token_hash=token_hash(token)).first()

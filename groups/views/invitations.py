@@ -11,13 +11,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ..models import Invitation
-from ..services.invitations import invitation_accept, invitation_get_by_token
+from ..services.invitations import (
+    invitation_accept,
+    invitation_get_by_token,
+    invitation_was_for,
+)
 
 
 @require_http_methods(["GET", "POST"])
 def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     """Open (GET) and accept (POST) an invitation. Signed-in non-members may reach this page."""
     invitation: Invitation | None = invitation_get_by_token(token=token)
+    if (
+        invitation is None
+        and request.membership is not None
+        and invitation_was_for(token=token, user=request.user)
+    ):
+        # Their own link, used already: they are in the group, so take them to it.
+        return redirect("groups:group-home")
     if invitation is None:
         return render(request, "groups/invitation_invalid.html", status=404)
     if invitation.email.lower() != request.user.email.lower():

@@ -41,6 +41,9 @@ def test_point_person_invites_and_the_invitee_joins_with_the_invited_role(db, wo
     joined = client.post(f"/invitations/{token}/")
     assert joined.status_code == 302 and joined["Location"] == "/"
     assert client.get("/").status_code == 200
+    reopened = client.get(f"/invitations/{token}/")  # her own link, used: to the group
+    assert reopened.status_code == 302 and reopened["Location"] == "/"
+    assert "as a facilitator" in page.text and "as a facilitator" in mail.outbox[-1].body
     with tenant_context(world.alpha):
         assert Membership.objects.get(user=invitee).role == Membership.Role.FACILITATOR
     assert MembershipIndex.objects.filter(user=invitee, group=world.alpha).exists()
