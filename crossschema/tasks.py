@@ -7,6 +7,7 @@ from celery import shared_task
 from society.models import GroupApplication, PeerGroup
 from society.services import APPLICATION_PROVISION_TASK
 
+from .outbox import email_send, emails_send_due
 from .provisioning import application_provision, applications_queued, group_provision
 from .shredding import groups_shred_due
 
@@ -40,3 +41,15 @@ def applications_provision_queued_task() -> int:
 def groups_shred_due_task() -> dict[str, list[str]]:
     result = groups_shred_due()
     return {"done": result.done, "failed": result.failed}
+
+
+@shared_task(name="crossschema.email_send")
+def email_send_task(email_id: int) -> bool:
+    return email_send(email_id)
+
+
+@shared_task(name="crossschema.emails_send_due")
+def emails_send_due_task() -> int:
+    """Every minute (beat): e-mails a lost task, a stopped broker or a refusing mail server
+    left unsent."""
+    return emails_send_due()

@@ -440,3 +440,45 @@ class IdentityConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"identity confirmation {self.pk}"
+
+
+class OutboundEmail(models.Model):
+    """One e-mail the platform means to send (society.outbox).
+
+    Written in the same transaction as the change that causes it, under a unique key, so a
+    retried request, a rerun or a redelivered task records it once; sent by the worker
+    (crossschema.outbox), never by a request; found again by beat's sweep while unsent. It
+    holds the address, ids and a few plain values, never content: the worker renders the
+    message when it sends it (inside the group's schema when it is about a group), so
+    nothing written inside a group is stored in the public schema.
+    """
+
+    MAX_ATTEMPTS = 12
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    to = models.EmailField(max_length=254)
+    group = models.ForeignKey(
+        PeerGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    context = models.JSONField(default=dict, blank=True)
+    # Stable across every attempt: a message sent twice (a worker killed between the SMTP
+    # server's "250" and our commit) is recognisably the same message.
+    message_id = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    send_after = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True)  # an error's class, no message
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["send_after"],
+                name="outbound_email_due",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} e-mail {self.pk}"

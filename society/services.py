@@ -38,6 +38,7 @@ from .models import (
     User,
     validate_group_slug,
 )
+from .outbox import email_enqueue
 from .selectors import institution_for_email
 from .timezones import zone_is_valid
 from .urls_helpers import society_url
@@ -669,17 +670,10 @@ def _application_validate(application: GroupApplication) -> None:
         raise ValidationError(errors)
 
 
-def _application_email(application_id: int, subject: str, body: str) -> None:
-    application = GroupApplication.objects.select_related("applicant").get(pk=application_id)
-    send_mail(
-        subject=subject, message=body, from_email=None, recipient_list=[application.applicant.email]
-    )
-
-
 def _application_transition(
     application: GroupApplication, *, to_state: str, actor: User, comment: str = ""
 ) -> None:
-    ApplicationEvent.objects.create(
+    event = ApplicationEvent.objects.create(
         application=application,
         from_state=application.state,
         to_state=to_state,
@@ -689,22 +683,14 @@ def _application_transition(
     application.state = to_state
     application.updated_at = timezone.now()
     application.save(update_fields=["state", "updated_at"])
-    label = GroupApplication.State(to_state).label
-    body = render_to_string(
-        "emails/society/application_state.txt",
-        {
-            "application": application,
-            "state": label,
-            "comment": comment,
-            "url": society_url(f"/applications/{application.pk}/"),
-        },
+    # Recorded with the transition, sent by the worker: a mail server that is down delays the
+    # e-mail and fails nobody's submit, approval or rejection.
+    email_enqueue(
+        key=f"application-event:{event.pk}",
+        kind="application_state",
+        to=application.applicant.email,
+        context={"event": event.pk},
     )
-    subject = _("Your group application “%(name)s”: %(state)s") % {
-        "name": application.name,
-        "state": label.lower(),
-    }
-    # robust: the transition is committed; a mail server that refuses is logged, not a 500.
-    transaction.on_commit(lambda: _application_email(application.pk, subject, body), robust=True)
 
 
 @transaction.atomic

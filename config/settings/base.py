@@ -267,6 +267,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crossschema.applications_provision_queued",
         "schedule": 60.0,
     },
+    "send-due-emails": {"task": "crossschema.emails_send_due", "schedule": 60.0},
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
     "directory-follow-accounts": {
         "task": "directory.profiles_follow_accounts",

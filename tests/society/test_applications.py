@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django_tenants.utils import schema_exists, tenant_context
 
+from crossschema.outbox import emails_send_due
 from groups.models import Invitation, Membership, Mission
 from society.models import ApplicationEvent, GroupApplication, GroupDomain, PeerGroup
 from society.services import (
@@ -81,8 +82,12 @@ def test_every_transition_is_recorded_and_emailed_to_the_applicant(
         ("changes_requested", "submitted", world.olivia.email, ""),
         ("submitted", "rejected", world.sam.email, "Overlaps K Club."),
     ]
+    assert not mail.outbox  # recorded with each transition; the worker sends them
+    assert emails_send_due() == 4  # what the worker's task and beat's sweep run
+    assert emails_send_due() == 0  # a second run sends nothing twice
     subjects = [m.subject for m in mail.outbox if m.to == [world.olivia.email]]
     assert subjects[-1].endswith(": rejected") and len(subjects) == 4
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 4
     assert "Overlaps K Club." in mail.outbox[-1].body
     assert not PeerGroup.objects.filter(slug=application.slug).exists()
     assert not schema_exists(PeerGroup.schema_name_for(application.slug))

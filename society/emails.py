@@ -1,0 +1,33 @@
+"""How the society's own e-mails read, rendered by the worker when it sends them
+(society.outbox records them; crossschema.outbox sends them)."""
+
+from __future__ import annotations
+
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from .models import ApplicationEvent, GroupApplication, OutboundEmail
+from .urls_helpers import society_url
+
+
+def application_state(email: OutboundEmail) -> EmailMessage:
+    """An application moved (submitted, returned, approved, rejected): the event's new state
+    and the society's comment, to the applicant."""
+    event = ApplicationEvent.objects.select_related("application").get(pk=email.context["event"])
+    application = event.application
+    label = GroupApplication.State(event.to_state).label
+    body = render_to_string(
+        "emails/society/application_state.txt",
+        {
+            "application": application,
+            "state": label,
+            "comment": event.comment,
+            "url": society_url(f"/applications/{application.pk}/"),
+        },
+    )
+    subject = _("Your group application “%(name)s”: %(state)s") % {
+        "name": application.name,
+        "state": label.lower(),
+    }
+    return EmailMessage(subject=subject, body=body, to=[email.to])

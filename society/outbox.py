@@ -1,0 +1,82 @@
+"""The outbox: every e-mail the platform sends is recorded here first (society.OutboundEmail).
+
+`email_enqueue` writes the intent in the caller's transaction, under a unique key, and asks
+the worker to send it once that transaction commits. Nothing here talks to the mail server:
+`crossschema.outbox` renders and sends, and beat's every-minute sweep
+(`crossschema.emails_send_due`) sends whatever a lost message, a stopped broker or a refusing
+mail server left unsent. So a request never waits on SMTP, a change is never committed
+without its e-mail, and a key is sent once (at least once to the SMTP server, with one stable
+Message-ID).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import OutboundEmail, PeerGroup
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "crossschema.email_send"
+
+
+def email_enqueue(
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    context: dict | None = None,
+    group: PeerGroup | None = None,
+    send_after: datetime | None = None,
+) -> OutboundEmail | None:
+    """Record an e-mail to `to` (rendered later from `kind` and `context`: ids and plain values,
+    never content or secrets) and have it sent after the current transaction commits.
+
+    Returns the new row, or None when `key` was recorded already (nothing is sent twice).
+    """
+    with transaction.atomic():
+        row, created = OutboundEmail.objects.get_or_create(
+            key=key[:200],
+            defaults={
+                "kind": kind,
+                "to": to,
+                "group": group,
+                "context": context or {},
+                "send_after": send_after or timezone.now(),
+                "message_id": make_msgid(domain=settings.HORIZONTAL_BASE_HOST),
+            },
+        )
+    if not created:
+        return None
+    if row.send_after <= timezone.now():
+        email_id = row.pk
+        transaction.on_commit(lambda: _send_soon(email_id), robust=True)
+    return row
+
+
+def _send_soon(email_id: int) -> None:
+    """Ask the worker to send now. If the broker is down this fails (logged, never a 500):
+    the row waits, and the sweep sends it once the broker is back."""
+    current_app.send_task(SEND_TASK, args=[email_id])
+
+
+def emails_due(*, limit: int = 500) -> QuerySet[OutboundEmail]:
+    """Unsent e-mails whose time has come, oldest first (the sweep's work)."""
+    return OutboundEmail.objects.filter(
+        sent_at__isnull=True,
+        send_after__lte=timezone.now(),
+        attempts__lt=OutboundEmail.MAX_ATTEMPTS,
+    ).order_by("send_after", "pk")[:limit]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back off after a failed attempt: 1, 2, 4 ... minutes, at most six hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))

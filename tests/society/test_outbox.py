@@ -1,0 +1,120 @@
+"""The outbox: an e-mail is recorded with the change that causes it and sent by the worker,
+never by the request; a mail server that is down costs nobody their submit, and the e-mail
+arrives once, with one Message-ID, when it is back. (Application e-mails go through it; the
+other kinds move onto it next.)"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from datetime import timedelta
+
+from django.core import mail
+from django.utils import timezone
+
+from crossschema.outbox import email_send, emails_send_due
+from society.models import ApplicationEvent, GroupApplication, OutboundEmail
+from society.outbox import email_enqueue, retry_delay
+from society.services import application_submit
+from tests.conftest import wait_for
+from tests.society.test_applications import _cleanup, draft
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket closes
+
+
+def test_a_submit_while_the_mail_server_is_down_succeeds_and_the_email_follows_once(
+    db, world, client_for, settings
+):
+    application = draft(world)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_TIMEOUT = 2
+
+    submitted = client_for(world.olivia).post(f"/applications/{application.pk}/submit/")
+    assert submitted.status_code == 302  # the person submitting never waits on SMTP
+    assert GroupApplication.objects.get(pk=application.pk).state == "submitted"
+    [recorded] = OutboundEmail.objects.filter(to=world.olivia.email, kind="application_state")
+    assert recorded.sent_at is None and recorded.context == {
+        "event": ApplicationEvent.objects.filter(application=application).latest("pk").pk
+    }
+
+    assert emails_send_due() == 0  # the sweep, while the server is down
+    recorded.refresh_from_db()
+    assert recorded.sent_at is None and recorded.attempts == 1
+    assert recorded.last_error == "ConnectionRefusedError"
+    assert recorded.send_after > timezone.now()  # it waits before trying again
+    assert emails_send_due() == 0  # and is not tried again before then
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the server is back
+    OutboundEmail.objects.filter(pk=recorded.pk).update(send_after=timezone.now())
+    assert emails_send_due() == 1
+    assert emails_send_due() == 0
+    [sent] = mail.outbox
+    assert sent.to == [world.olivia.email] and sent.subject.endswith(": submitted")
+    assert sent.extra_headers["Message-ID"] == recorded.message_id
+
+
+def test_a_key_is_recorded_once_and_a_sent_email_is_never_sent_again(db, world):
+    first = email_enqueue(key="k-1", kind="application_state", to="a@example.edu", context={})
+    assert first is not None
+    assert email_enqueue(key="k-1", kind="application_state", to="a@example.edu") is None
+    assert OutboundEmail.objects.filter(key="k-1").count() == 1
+    OutboundEmail.objects.filter(pk=first.pk).update(sent_at=timezone.now())
+    assert email_send(first.pk) is False and not mail.outbox
+
+
+def test_what_cannot_be_rendered_is_counted_and_tried_less_and_less(db, world):
+    gone = email_enqueue(
+        key="k-gone", kind="application_state", to="a@example.edu", context={"event": 0}
+    )
+    assert email_send(gone.pk) is False
+    gone.refresh_from_db()
+    assert (gone.attempts, gone.last_error) == (1, "DoesNotExist")
+    assert [retry_delay(n) for n in (1, 2, 3, 10, 20)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(hours=6),
+        timedelta(hours=6),
+    ]
+    OutboundEmail.objects.filter(pk=gone.pk).update(
+        attempts=OutboundEmail.MAX_ATTEMPTS, send_after=timezone.now()
+    )
+    assert emails_send_due() == 0  # given up after MAX_ATTEMPTS
+
+
+def test_the_worker_sends_a_recorded_email_through_the_smtp_server_once(
+    committed, world, celery_worker_process, worker_outbox
+):
+    application = draft(world)
+    try:
+        application_submit(application=application, actor=world.olivia)  # commits
+        recorded = OutboundEmail.objects.get(
+            kind="application_state", context__event=application.events.latest("pk").pk
+        )
+
+        def arrived() -> list:
+            found = []
+            for path in worker_outbox.iterdir():
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                if message["Message-ID"] == recorded.message_id:
+                    found.append(message)
+            return found
+
+        [message] = wait_for(arrived, 30, "the application e-mail at the SMTP server")
+        assert message["To"] == world.olivia.email
+        assert "is now: submitted" in message.get_content()
+        wait_for(
+            lambda: OutboundEmail.objects.get(pk=recorded.pk).sent_at is not None,
+            10,
+            "the e-mail marked sent",
+        )
+        assert len(arrived()) == 1
+    finally:
+        OutboundEmail.objects.filter(to=world.olivia.email).delete()
+        _cleanup(application)
