@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # kind -> how it reads. A kind about a group is rendered inside that group's schema.
 RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "application_state": society_emails.application_state,
+    "institution_identity_changed": society_emails.institution_identity_changed,
 }
 
 

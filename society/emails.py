@@ -7,7 +7,7 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from .models import ApplicationEvent, GroupApplication, OutboundEmail
+from .models import ApplicationEvent, GroupApplication, Institution, OutboundEmail, User
 from .urls_helpers import society_url
 
 
@@ -30,4 +30,17 @@ def application_state(email: OutboundEmail) -> EmailMessage:
         "name": application.name,
         "state": label.lower(),
     }
+    return EmailMessage(subject=subject, body=body, to=[email.to])
+
+
+def institution_identity_changed(email: OutboundEmail) -> EmailMessage:
+    """An institution's sign-in changed identity (certificate, entity ID, issuer, method): to
+    each society admin, with what changed."""
+    institution = Institution.objects.get(pk=email.context["institution"])
+    actor = User.objects.filter(pk=email.context.get("actor")).first()
+    body = render_to_string(
+        "emails/society/institution_identity_changed.txt",
+        {"institution": institution, "changes": email.context["changes"], "actor": actor},
+    )
+    subject = _("Sign-in changed for %(name)s") % {"name": institution.name}
     return EmailMessage(subject=subject, body=body, to=[email.to])

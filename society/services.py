@@ -410,7 +410,7 @@ def _identity_changed(*, institution: Institution, old: dict, new: dict, actor) 
         for key in ("method", "entity_id", "certificate", "issuer")
         if old.get(key) != new.get(key)
     ]
-    audit_record(
+    event = audit_record(
         kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED,
         actor=actor,
         detail=f"{institution.name}: {'; '.join(changes)}"[:500],
@@ -421,17 +421,18 @@ def _identity_changed(*, institution: Institution, old: dict, new: dict, actor) 
         SocialAccount.objects.filter(provider=old["entity_id"]).delete()
     if old.get("issuer") and old.get("issuer") != new.get("issuer") and institution.sign_in_key:
         SocialAccount.objects.filter(provider=institution.sign_in_key).delete()
-    admins = list(
-        User.objects.filter(is_society_admin=True, is_active=True).values_list("email", flat=True)
-    )
-    body = render_to_string(
-        "emails/society/institution_identity_changed.txt",
-        {"institution": institution, "changes": changes, "actor": actor},
-    )
-    subject = _("Sign-in changed for %(name)s") % {"name": institution.name}
-    if admins:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, None, admins, fail_silently=False), robust=True
+    # Every society admin is told, through the outbox (the changes are identifiers and
+    # certificate fingerprints, no secret).
+    for admin in User.objects.filter(is_society_admin=True, is_active=True).order_by("pk"):
+        email_enqueue(
+            key=f"idp-changed:{event.pk}:{admin.pk}",
+            kind="institution_identity_changed",
+            to=admin.email,
+            context={
+                "institution": institution.pk,
+                "actor": actor.pk if actor is not None else None,
+                "changes": changes,
+            },
         )
 
 

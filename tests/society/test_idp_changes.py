@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from allauth.socialaccount.models import SocialAccount
 from django.core import mail
 
+from crossschema.outbox import emails_send_due
 from society.models import AuditEvent, Institution, User
 from society.services import _fingerprint, institution_save
 from tests.conftest import fresh
@@ -67,12 +68,15 @@ def test_a_certificate_swap_cannot_sign_in_as_an_existing_member_without_her_mai
     account = SocialAccount.objects.get(uid=ADA["eppn"])
     stored = (account.user_id, account.provider, account.extra_data)
 
+    emails_send_due()  # what setting the institution up e-mailed
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         _resave_with(keys, "evil", world)  # a society admin pastes metadata with a new key
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.INSTITUTION_IDENTITY_CHANGED).first()
     old, new = _cert_fingerprint(keys, "good"), _cert_fingerprint(keys, "evil")
     assert old != new and old in event.detail and new in event.detail
+    assert not mail.outbox  # recorded; the worker sends it
+    assert emails_send_due() == 1 and emails_send_due() == 0
     (notice,) = mail.outbox
     assert notice.to == [world.sam.email]
     assert old in notice.body and new in notice.body and "Northfield" in notice.subject

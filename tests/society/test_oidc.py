@@ -10,6 +10,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.core import mail
 
+from crossschema.outbox import emails_send_due
 from society.models import AuditEvent, Institution, User
 from society.services import institution_save
 from tests.conftest import ROOT, port_open, wait_for
@@ -173,5 +174,6 @@ def test_a_new_issuer_inherits_no_account_and_the_change_is_recorded(
     assert not SocialAccount.objects.filter(user=grace).exists()
     event = AuditEvent.objects.filter(kind="idp_changed").first()
     assert op.issuer in event.detail and "issuer" in event.detail
+    assert emails_send_due() == 1  # the worker's send of what the change recorded
     assert [m.to for m in mail.outbox] == [[world.sam.email]]
     assert Institution.objects.get(pk=mountain.pk).identity_changed_at is not None
