@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from directory import emails as directory_emails
 from society import emails as society_emails
 from society.models import OutboundEmail
 from society.outbox import emails_due, retry_delay
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "application_state": society_emails.application_state,
     "institution_identity_changed": society_emails.institution_identity_changed,
+    "join_request": directory_emails.join_request,
+    "join_declined": directory_emails.join_declined,
 }
 
 

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
+from society.outbox import email_enqueue
 from society.services import account_name_set
-from society.urls_helpers import group_url, society_url
+from society.urls_helpers import society_url
 
 from .models import (
     PROFILE_FIELDS,
@@ -562,23 +563,12 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
             request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
     except IntegrityError:  # a pending one from a simultaneous double submit
         raise ValidationError(_("Your request is already with the group.")) from None
-    recipients = [u.email for u in group_point_persons(group=group)]
-    if recipients:
-        body = render_to_string(
-            "directory/emails/join_request.txt",
-            {
-                "request": request,
-                "name": author_name(user),
-                "url": group_url(group.slug, "/join-requests/"),
-            },
-        )
-        transaction.on_commit(
-            lambda: EmailMessage(
-                _("%(name)s asks to join %(group)s") % {"name": author_name(user), "group": group},
-                body,
-                to=recipients,
-            ).send(),
-            robust=True,
+    for point_person in group_point_persons(group=group):  # each told through the outbox
+        email_enqueue(
+            key=f"join-request:{request.pk}:{point_person.pk}",
+            kind="join_request",
+            to=point_person.email,
+            context={"request": request.pk},
         )
     return request
 
@@ -606,13 +596,11 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
         request.status = JoinRequest.Status.ACCEPTED
     else:
         request.status = JoinRequest.Status.DECLINED
-        body = render_to_string("directory/emails/join_declined.txt", {"group": group})
-        to = [request.user.email]
-        transaction.on_commit(
-            lambda: EmailMessage(
-                _("About your request to join %(group)s") % {"group": group}, body, to=to
-            ).send(),
-            robust=True,
+        email_enqueue(
+            key=f"join-declined:{request.pk}",
+            kind="join_declined",
+            to=request.user.email,
+            context={"request": request.pk},
         )
     request.save(update_fields=["status", "decided_at", "decided_by"])
     return request

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
+from crossschema.outbox import emails_send_due
 from directory import services
 from directory.models import (
     IDENTITY_FIELDS,
@@ -380,6 +381,8 @@ def test_a_member_asks_to_join_and_the_point_person_accepts(
             "/directory/groups/alpha/join/", {"message": "Health equity, K award in 2027"}
         )
     assert response.status_code == 302
+    assert not mail.outbox  # recorded with the request; the worker sends it
+    assert emails_send_due() == 1 and emails_send_due() == 0
     (note,) = mail.outbox
     assert note.to == [world.alice.email] and "Health equity, K award in 2027" in note.body
     again = olivia.post("/directory/groups/alpha/join/", {"message": "Again"}, follow=True)
@@ -421,10 +424,12 @@ def test_a_declined_request_is_told_kindly_and_bad_requests_get_messages(
         == 404
     )
     alice = client_for(world.alice, world.alpha)
+    emails_send_due()  # the request's own e-mail to Alice
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         alice.post(f"/join-requests/{request.pk}/decide/", {"decision": "decline"})
     assert JoinRequest.objects.get(pk=request.pk).status == "declined"
+    assert emails_send_due() == 1 and emails_send_due() == 0
     (sorry,) = mail.outbox
     assert sorry.to == [world.olivia.email] and "cannot take you in" in sorry.body
     twice = alice.post(f"/join-requests/{request.pk}/decide/", {"decision": "accept"}, follow=True)
