@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "application_state": society_emails.application_state,
     "institution_identity_changed": society_emails.institution_identity_changed,
+    "identity_confirm": society_emails.identity_confirm,
     "join_request": directory_emails.join_request,
     "join_declined": directory_emails.join_declined,
 }

@@ -7,7 +7,15 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from .models import ApplicationEvent, GroupApplication, Institution, OutboundEmail, User
+from .models import (
+    ApplicationEvent,
+    GroupApplication,
+    IdentityConfirmation,
+    Institution,
+    OutboundEmail,
+    User,
+)
+from .services import identity_confirmation_token
 from .urls_helpers import society_url
 
 
@@ -43,4 +51,22 @@ def institution_identity_changed(email: OutboundEmail) -> EmailMessage:
         {"institution": institution, "changes": email.context["changes"], "actor": actor},
     )
     subject = _("Sign-in changed for %(name)s") % {"name": institution.name}
+    return EmailMessage(subject=subject, body=body, to=[email.to])
+
+
+def identity_confirm(email: OutboundEmail) -> EmailMessage:
+    """The one-time link that confirms an institution's changed sign-in as the member's own;
+    the token is computed again from the confirmation's nonce and the secret key."""
+    confirmation = IdentityConfirmation.objects.select_related("institution").get(
+        pk=email.context["confirmation"], token_nonce__gt=""
+    )
+    token = identity_confirmation_token(confirmation.token_nonce)
+    body = render_to_string(
+        "emails/society/identity_confirm.txt",
+        {
+            "institution": confirmation.institution,
+            "url": society_url(f"/accounts/confirm-institution/{token}/"),
+        },
+    )
+    subject = _("Confirm your %(name)s sign-in") % {"name": confirmation.institution.name}
     return EmailMessage(subject=subject, body=body, to=[email.to])

@@ -434,6 +434,9 @@ class IdentityConfirmation(models.Model):
     provider = models.CharField(max_length=500)
     uid = models.CharField(max_length=500)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The link's token is an HMAC of this nonce under the secret key, so the worker can write
+    # the e-mail when it sends it while the database holds no usable token (only its hash).
+    token_nonce = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -17,11 +17,10 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists
@@ -41,7 +40,6 @@ from .models import (
 from .outbox import email_enqueue
 from .selectors import institution_for_email
 from .timezones import zone_is_valid
-from .urls_helpers import society_url
 
 logger = logging.getLogger(__name__)
 
@@ -541,7 +539,7 @@ def identity_confirmation_request(
     At most one open link per account and identity for 24 hours: more attempts with the same
     identity send nothing more (whoever holds a changed key cannot flood the member's inbox).
     """
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
     with transaction.atomic():
         open_request = IdentityConfirmation.objects.filter(
             user=user,
@@ -558,20 +556,23 @@ def identity_confirmation_request(
             institution=institution,
             provider=provider,
             uid=uid,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            token_nonce=nonce,
+            token_hash=hashlib.sha256(identity_confirmation_token(nonce).encode()).hexdigest(),
             expires_at=timezone.now() + IDENTITY_CONFIRMATION_LIFETIME,
         )
-        body = render_to_string(
-            "emails/society/identity_confirm.txt",
-            {
-                "institution": institution,
-                "url": society_url(f"/accounts/confirm-institution/{token}/"),
-            },
+        email_enqueue(
+            key=f"identity-confirm:{confirmation.pk}",
+            kind="identity_confirm",
+            to=user.email,
+            context={"confirmation": confirmation.pk},
         )
-        subject = _("Confirm your %(name)s sign-in") % {"name": institution.name}
-        to = [user.email]
-        transaction.on_commit(lambda: send_mail(subject, body, None, to), robust=True)
     return confirmation
+
+
+def identity_confirmation_token(nonce: str) -> str:
+    """The link's token for a confirmation's nonce (needs the secret key; the database keeps
+    only the token's hash)."""
+    return salted_hmac("horizontal.identity-confirmation", nonce, algorithm="sha256").hexdigest()
 
 
 def identity_confirmation_get(*, token: str) -> IdentityConfirmation | None:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core import mail
 from django.urls import resolve
 
+from crossschema.outbox import emails_send_due
 from society import views
 from society.models import Institution, User
 from society.services import institution_save
@@ -319,6 +320,7 @@ def test_switching_to_codes_and_back_makes_older_accounts_confirm(
         institution_save(
             institution=institution, actor=world.sam, oidc_client_secret=op.client_secret
         )
+    emails_send_due()  # the admins' notices of the switches themselves
     mail.outbox.clear()
     again = client_for()
     with django_capture_on_commit_callbacks(execute=True):
@@ -326,4 +328,5 @@ def test_switching_to_codes_and_back_makes_older_accounts_confirm(
     assert refused.status_code == 403
     assert "e-mailed a confirmation link" in refused.content.decode()
     assert signed_in_as(again) is None
+    emails_send_due()  # the worker's send of the confirmation the refusal recorded
     assert [m.to for m in mail.outbox] == [["grace@hostile.edu"]]
