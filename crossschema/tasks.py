@@ -9,6 +9,7 @@ from society.services import APPLICATION_PROVISION_TASK
 
 from .outbox import email_send, emails_send_due
 from .provisioning import application_provision, applications_queued, group_provision
+from .reminders import reminders_dispatch, reminders_group
 from .shredding import groups_shred_due
 
 
@@ -53,3 +54,14 @@ def emails_send_due_task() -> int:
     """Every minute (beat): e-mails a lost task, a stopped broker or a refusing mail server
     left unsent."""
     return emails_send_due()
+
+
+@shared_task(name="crossschema.reminders_dispatch")
+def reminders_dispatch_task() -> int:
+    """Every minute (beat): what is due across all groups, one task per group."""
+    return reminders_dispatch()
+
+
+@shared_task(name="crossschema.reminders_group")
+def reminders_group_task(group_id: int, reminder_ids: list[int]) -> int:
+    return reminders_group(group_id, reminder_ids)

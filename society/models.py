@@ -485,3 +485,35 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} e-mail {self.pk}"
+
+
+class ReminderDue(models.Model):
+    """When something inside a group is due a reminder (society.reminders): the group, a kind,
+    the object's id in the group's schema and a time, never content.
+
+    Kept by the group's services as they schedule, move or cancel what the reminder is about,
+    so beat finds everything due across all groups with one indexed query and enters only the
+    schemas that have something due (crossschema.reminders)."""
+
+    group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "kind", "object_id"], name="reminder_due_one_per_object"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="reminder_due_pending",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} due {self.due_at:%Y-%m-%d %H:%M}"

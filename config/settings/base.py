@@ -268,6 +268,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "send-due-emails": {"task": "crossschema.emails_send_due", "schedule": 60.0},
+    "dispatch-due-reminders": {"task": "crossschema.reminders_dispatch", "schedule": 60.0},
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
     "directory-follow-accounts": {
         "task": "directory.profiles_follow_accounts",

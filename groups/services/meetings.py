@@ -32,6 +32,7 @@ from ..scheduling import calendar_method, meeting_calendar, zone_of
 from .confidential import group_data_key
 from .context import current_group, paused_refuse
 from .minutes import meeting_recordable_check, minutes_redact
+from .reminders import meeting_reminders_keep
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def meeting_schedule(
     meeting.full_clean()
     meeting.save()
     _agenda_build(meeting)
+    meeting_reminders_keep(meeting)
     # robust: the meeting is committed; a failing invitation is logged, never a 500.
     transaction.on_commit(lambda: meeting_invitations_send(meeting_id=meeting.pk), robust=True)
     return meeting
@@ -187,6 +189,7 @@ def meeting_update(
         meeting.sequence += 1
     meeting.full_clean()
     meeting.save()
+    meeting_reminders_keep(meeting)
     items = {item.pk: item for item in meeting.agenda.all()}
     for pk, text in (agenda or {}).items():
         item = items.get(pk)
@@ -222,6 +225,7 @@ def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
     meeting.cancelled_at = timezone.now()
     meeting.sequence += 1
     meeting.save(update_fields=["cancelled_at", "sequence"])
+    meeting_reminders_keep(meeting)
     transaction.on_commit(
         lambda: meeting_invitations_send(meeting_id=meeting.pk, change="cancelled"),
         robust=True,
