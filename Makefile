@@ -1,5 +1,5 @@
 # The README's commands. Both bootstrap everything they need (see bin/bootstrap).
-.PHONY: run test lint format bench bench-pages bench-directory
+.PHONY: run test lint format bench bench-pages bench-directory bench-reminders
 
 run:
 	@bash bin/bootstrap run
@@ -21,3 +21,6 @@ bench-pages:
 
 bench-directory:
 	@bash bin/bootstrap bench-directory
+
+bench-reminders:
+	@bash bin/bootstrap bench-reminders
