@@ -209,8 +209,10 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_repeats_at_most_the_one_in
         duplicated = {mid: n for mid, n in counts.items() if n > 1}
         print(f"received {len(received)} messages, duplicated: {duplicated}")
         assert set(counts) == expected  # every one arrived, nothing else did
-        assert len(received) - len(expected) <= 1  # the worker's concurrency is 1
-        assert all(n == 2 for n in duplicated.values())
+        # At most one repeat: the message the worker (solo pool: one task at a time) was
+        # sending when it died, which the server had and the database did not record as sent.
+        assert len(received) - len(expected) <= 1
+        assert set(duplicated) <= {received[at_kill - 1]}
         assert emails_send_due() == 0
     finally:
         OutboundEmail.objects.filter(key__startswith=prefix).delete()
