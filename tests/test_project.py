@@ -156,3 +156,29 @@ def test_directory_bench_prints_its_closing_line():
     assert re.fullmatch(
         r"directory: p50 \d+\.\d ms, p95 \d+\.\d ms, icontains p95 \d+ ms, ratio \d+\.\d", last
     )
+
+
+def test_reminders_bench_prints_its_closing_line_and_finds_every_reminder_both_ways():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/reminders.py",
+            "--groups",
+            "4",
+            "--due",
+            "80",
+            "--rounds",
+            "1",
+            "--database",
+            f"remindbench_{os.getpid()}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"reminders: 80 due in 4 groups, index \d+\.\d\d s, loop \d+\.\d\d s, ratio \d+\.\d", last
+    )
