@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from groups import emails as group_emails
 from society import emails as society_emails
 from society.models import OutboundEmail
 from society.outbox import emails_due, retry_delay
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 # kind -> how it reads. A kind about a group is rendered inside that group's schema.
 RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "application_state": society_emails.application_state,
+    "minutes": group_emails.minutes,
+    "meeting_invitation": group_emails.meeting_invitation,
+    "confidential_notice": group_emails.confidential_notice,
 }
 
 
