@@ -1153,6 +1153,7 @@ def test_an_smtp_failure_after_an_application_is_submitted_is_logged_and_the_sub
     ]
     draft.refresh_from_db()
     assert draft.state == GroupApplication.State.SUBMITTED
+    assert emails_send_due() == 0  # the worker's sweep: refused, counted, kept for later
     assert _logged_error(caplog, "SMTPRecipientsRefused")
 
 
