@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from directory import emails as directory_emails
+from groups import emails as group_emails
 from groups import reminders as group_reminders
 from society import emails as society_emails
 from society.models import OutboundEmail
@@ -36,6 +37,9 @@ RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "identity_confirm": society_emails.identity_confirm,
     "join_request": directory_emails.join_request,
     "join_declined": directory_emails.join_declined,
+    "minutes": group_emails.minutes,
+    "meeting_invitation": group_emails.meeting_invitation,
+    "confidential_notice": group_emails.confidential_notice,
 }
 
 

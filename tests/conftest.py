@@ -174,7 +174,13 @@ def django_db_setup(
 def world(django_db_setup, django_db_blocker) -> World:
     with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_"), "not the test database"
-        return _make_world()
+        world = _make_world()
+        from society.models import OutboundEmail
+
+        # The world's meeting and threads are history: their e-mails are not the tests' mail
+        # (each test's sweep sends only what it recorded itself).
+        OutboundEmail.objects.filter(group__in=[world.alpha, world.beta]).delete()
+        return world
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
-
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from society.models import User
-from society.urls_helpers import group_url
+from society.outbox import email_enqueue
 
 from .. import crypto
 from ..crypto import KeyDestroyed
@@ -22,8 +18,6 @@ from ..models import (
     Membership,
 )
 from .context import current_group
-
-logger = logging.getLogger(__name__)
 
 
 def group_data_key(*, create: bool) -> bytes:
@@ -71,58 +65,31 @@ def _confidential_notify(entry: ConfidentialEntry) -> None:
     group's name and a link, never its text (which is encrypted, and the threads have no
     other title). For a reply, the thread's author gets their own notice instead (a reply to
     their thread, linking to it); the replier is never told about their own post, and a
-    peers-only thread's notices go to peers only (whatever role its author holds now)."""
+    peers-only thread's notices go to peers only (whatever role its author holds now).
+
+    One outbox row per recipient, holding ids and which notice only; the worker renders it
+    (groups.emails.confidential_notice)."""
     group = current_group()
     roles = [Membership.Role.POINT_PERSON, Membership.Role.MEMBER]
     if not entry.peers_only:
         roles.append(Membership.Role.FACILITATOR)
-    audience = list(
+    audience = (
         Membership.objects.filter(is_active=True, role__in=roles)
         .exclude(user_id=entry.author_id)
         .values_list("user_id", "user__email")
+        .order_by("user_id")
     )
+    thread_id = entry.parent_id or entry.pk
     thread_author = entry.parent.author_id if entry.parent_id else None
-    others = [email for user_id, email in audience if user_id != thread_author]
-    if others:
-        _send_on_commit(
-            EmailMessage(
-                subject=_("%(group)s: new in the confidential space") % {"group": group.name},
-                body=_(
-                    "Something new was posted in the confidential space of %(group)s. Sign in "
-                    "to read it: %(url)s"
-                )
-                % {"group": group.name, "url": group_url(group.slug, "/confidential/")},
-                bcc=others,
-            )
+    for user_id, address in audience:
+        notice = "reply" if user_id == thread_author else "new"
+        email_enqueue(
+            key=f"confidential:{group.schema_name}:{entry.pk}:{user_id}",
+            kind="confidential_notice",
+            to=address,
+            context={"thread": thread_id, "user": user_id, "notice": notice},
+            group=group,
         )
-    author = [email for user_id, email in audience if user_id == thread_author]
-    if author:
-        _send_on_commit(
-            EmailMessage(
-                subject=_("%(group)s: a reply to your thread") % {"group": group.name},
-                body=_(
-                    "Someone replied to your thread in the confidential space of %(group)s. "
-                    "Sign in to read it: %(url)s"
-                )
-                % {
-                    "group": group.name,
-                    "url": group_url(group.slug, f"/confidential/{entry.parent_id}/"),
-                },
-                to=author,
-            )
-        )
-
-
-def _send_on_commit(message: EmailMessage) -> None:
-    """Send `message` once the transaction commits; a mail outage is logged, never raised."""
-
-    def send() -> None:
-        try:
-            message.send()
-        except (OSError, smtplib.SMTPException):
-            logger.warning("Confidential-space notice was not e-mailed")
-
-    transaction.on_commit(send, robust=True)
 
 
 def confidential_entry_text(*, entry: ConfidentialEntry) -> str:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.models import PeerGroup, User
+from society.outbox import email_enqueue
 from society.urls_helpers import group_host, group_url
 
 from .. import crypto
@@ -28,13 +25,11 @@ from ..models import (
     Membership,
     SchedulingPoll,
 )
-from ..scheduling import calendar_method, meeting_calendar, zone_of
+from ..scheduling import calendar_method, meeting_calendar
 from .confidential import group_data_key
 from .context import current_group, paused_refuse
 from .minutes import meeting_recordable_check, minutes_redact
 from .reminders import meeting_reminders_keep
-
-logger = logging.getLogger(__name__)
 
 
 def _agenda_build(meeting: Meeting) -> None:
@@ -85,7 +80,7 @@ def meeting_schedule(
     records a meeting that already took place (tests, the demo data and the benchmarks write
     history with it; no page passes it).
 
-    Side effects: after commit, an .ics invitation to every participating member.
+    Side effects: an .ics invitation to every participating member (the outbox).
     """
     paused_refuse()
     if not allow_past:
@@ -109,8 +104,7 @@ def meeting_schedule(
     meeting.save()
     _agenda_build(meeting)
     meeting_reminders_keep(meeting)
-    # robust: the meeting is committed; a failing invitation is logged, never a 500.
-    transaction.on_commit(lambda: meeting_invitations_send(meeting_id=meeting.pk), robust=True)
+    meeting_invitations_record(meeting=meeting, change="new")
     return meeting
 
 
@@ -154,8 +148,8 @@ def meeting_update(
 
     Raises ValidationError for a cancelled meeting, a move into the past, a move of a meeting
     already recorded, a note-taker who does not take part, or an empty agenda item.
-    Side effects: SEQUENCE goes up when what calendars show changes; after commit, a moved
-    meeting is e-mailed to every participating member with its new .ics (same UID).
+    Side effects: SEQUENCE goes up when what calendars show changes; a moved meeting is
+    e-mailed (the outbox) to every participating member with its new .ics (same UID).
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at is not None:
@@ -201,12 +195,7 @@ def meeting_update(
         item.full_clean()
         item.save(update_fields=["title"])
     if moved:
-        transaction.on_commit(
-            lambda: meeting_invitations_send(
-                meeting_id=meeting.pk, change="moved", previous=previous
-            ),
-            robust=True,
-        )
+        meeting_invitations_record(meeting=meeting, change="moved", previous=previous)
     return meeting
 
 
@@ -214,7 +203,7 @@ def meeting_update(
 def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
     """Cancel a meeting that has not been recorded. Raises ValidationError otherwise.
 
-    Side effects: SEQUENCE goes up; after commit, every participating member is e-mailed the
+    Side effects: SEQUENCE goes up; every participating member is e-mailed (the outbox) the
     cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID).
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -226,59 +215,36 @@ def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
     meeting.sequence += 1
     meeting.save(update_fields=["cancelled_at", "sequence"])
     meeting_reminders_keep(meeting)
-    transaction.on_commit(
-        lambda: meeting_invitations_send(meeting_id=meeting.pk, change="cancelled"),
-        robust=True,
-    )
+    meeting_invitations_record(meeting=meeting, change="cancelled")
     return meeting
 
 
-def _subject(change: str) -> str:
-    if change == "moved":
-        return _("Moved: %(group)s, %(title)s")
-    if change == "cancelled":
-        return _("Cancelled: %(group)s, %(title)s")
-    return _("%(group)s: %(title)s")
-
-
-def meeting_invitations_send(
-    *, meeting_id: int, change: str = "new", previous: datetime | None = None
+def meeting_invitations_record(
+    *, meeting: Meeting, change: str = "new", previous: datetime | None = None
 ) -> None:
-    """E-mail the .ics (an invitation, a move or a cancellation: `change`) to each
-    participating member, with the time in their own zone; `previous` is a moved meeting's
-    old start.
+    """Record in the outbox, with the change, an e-mail and .ics (an invitation, a move or a
+    cancellation: `change`) to each participating member; `previous` is a moved meeting's old
+    start. The worker renders each in its reader's zone (groups.emails.meeting_invitation).
 
-    Runs in the meeting's group schema (after the scheduling request's commit).
-    """
+    Keyed by the meeting's SEQUENCE, so each change is told once per member."""
     group = current_group()
-    meeting = Meeting.objects.get(pk=meeting_id)
-    method = calendar_method(meeting)
-    ics = meeting_one_ics(meeting)
-    subject = _subject(change) % {"group": group.name, "title": meeting.title}
+    context: dict[str, object] = {"meeting": meeting.pk, "change": change}
+    if previous is not None:
+        context["previous"] = previous.astimezone(UTC).isoformat()
     # Meetings are for those who take part in them: never the evaluator (README, roles).
-    attendees = Membership.objects.filter(is_active=True, role__in=PARTICIPANT_ROLES)
-    for membership in attendees.select_related("user"):
-        user = membership.user
-        message = EmailMessage(
-            subject=subject,
-            body=render_to_string(
-                "emails/groups/meeting_invitation.txt",
-                {
-                    "group": group,
-                    "meeting": meeting,
-                    "change": change,
-                    "previous": previous,
-                    "zone": str(zone_of(user)),
-                    "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
-                },
-            ),
-            to=[user.email],
+    attendees = (
+        Membership.objects.filter(is_active=True, role__in=PARTICIPANT_ROLES)
+        .values_list("user_id", "user__email")
+        .order_by("user_id")
+    )
+    for user_id, address in attendees:
+        email_enqueue(
+            key=f"meeting:{group.schema_name}:{meeting.pk}:{meeting.sequence}:{change}:{user_id}",
+            kind="meeting_invitation",
+            to=address,
+            context={**context, "user": user_id},
+            group=group,
         )
-        message.attach("meeting.ics", ics, f"text/calendar; method={method}")
-        try:
-            message.send()
-        except (OSError, smtplib.SMTPException):
-            logger.warning("Meeting invitation %s was not e-mailed", meeting.pk)
 
 
 @transaction.atomic

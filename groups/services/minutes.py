@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from datetime import datetime
-
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.models import User
-from society.templatetags.horizontal import when as when_filter
-from society.timezones import UTC, zone_get
+from society.outbox import email_enqueue
+from society.timezones import UTC
 
 from ..models import (
     Meeting,
@@ -23,9 +18,6 @@ from ..models import (
     Minutes,
 )
 from .context import current_group
-
-logger = logging.getLogger(__name__)
-
 
 CONFIDENTIAL_PLACEHOLDER = "A confidential topic was discussed."
 
@@ -46,6 +38,10 @@ def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
     """Write the minutes from the meeting (attendance, notes, everyone's action plan), leaving
     out anything marked confidential, and e-mail them to the group's active members.
 
+    Side effects: one outbox row per active member (never the evaluator), rendered in their
+    zone and sent by the worker (groups.emails.minutes); publishing again later records new
+    ones, a double submit within the same second does not.
+
     Raises ValidationError for a cancelled meeting or one that has not started."""
     meeting_recordable_check(meeting, started=True)
     body = _minutes_body(meeting)
@@ -54,16 +50,21 @@ def minutes_publish(*, meeting: Meeting, actor: User) -> Minutes:
         defaults={"body": body, "published_by": actor, "published_at": timezone.now()},
     )
     group = current_group()
-    recipients = list(
+    published = int(minutes.published_at.timestamp())
+    recipients = (
         Membership.objects.filter(is_active=True)
         .exclude(role=Membership.Role.EVALUATOR)
-        .values_list("user__email", "user__time_zone")
+        .values_list("user_id", "user__email")
+        .order_by("user_id")
     )
-    subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
-    # robust: the minutes are committed; whatever the mail raises (a header Django refuses
-    # included) is logged, never a 500 after the fact.
-    starts_at = meeting.starts_at
-    transaction.on_commit(lambda: _minutes_email(subject, body, starts_at, recipients), robust=True)
+    for user_id, address in recipients:
+        email_enqueue(
+            key=f"minutes:{group.schema_name}:{meeting.pk}:{published}:{user_id}",
+            kind="minutes",
+            to=address,
+            context={"meeting": meeting.pk, "user": user_id},
+            group=group,
+        )
     return minutes
 
 
@@ -98,21 +99,3 @@ def _minutes_render(meeting: Meeting, items: list) -> str:
             "commitments": meeting.commitments.select_related("owner"),
         },
     )
-
-
-def _minutes_email(
-    subject: str, body: str, starts_at: datetime, recipients: list[tuple[str, str]]
-) -> None:
-    """One message per member, opening with the meeting's time in their own zone."""
-    messages = []
-    for email, zone in recipients:
-        with timezone.override(zone_get(zone)):
-            when = _("Meeting held %(when)s (%(zone)s)") % {
-                "when": when_filter(starts_at, "long"),
-                "zone": zone_get(zone).key,
-            }
-        messages.append(EmailMessage(subject=subject, body=f"{when}\n\n{body}", to=[email]))
-    try:
-        get_connection().send_messages(messages)
-    except (OSError, smtplib.SMTPException):
-        logger.warning("Minutes were not e-mailed")

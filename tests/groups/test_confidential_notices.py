@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core import mail
 from django_tenants.utils import tenant_context
 
+from crossschema.outbox import emails_send_due
 from groups.models import ConfidentialEntry, Membership
 from groups.services.confidential import confidential_entry_create
 from society.urls_helpers import group_url
@@ -21,12 +22,15 @@ def _thread(world, *, author, peers_only: bool = False) -> ConfidentialEntry:
 
 
 def _reply(client_for, world, person, thread, capture) -> None:
+    emails_send_due()  # the notices of the thread itself
     mail.outbox.clear()
     with capture(execute=True):
         response = client_for(person, world.alpha).post(
             f"/confidential/{thread.pk}/", {"text": f"Reply: {SECRET}"}
         )
     assert response.status_code == 302
+    assert not mail.outbox  # recorded with the reply; the worker sends them
+    emails_send_due()
 
 
 def _received(world) -> dict[str, list[str]]:

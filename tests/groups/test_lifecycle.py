@@ -168,6 +168,7 @@ def test_the_periodic_work_is_scheduled(db, settings):
         "provision-queued-groups": ("crossschema.applications_provision_queued", 60.0),
         "directory-digests": ("directory.digests_send", 3600.0),
         "directory-follow-accounts": ("directory.profiles_follow_accounts", 60.0),
+        "send-due-emails": ("crossschema.emails_send_due", 60.0),
     }
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {name: (e["task"], e["schedule"]) for name, e in schedule.items()} == expected

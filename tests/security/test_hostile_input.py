@@ -40,6 +40,7 @@ from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from crossschema.outbox import emails_send_due
 from directory import forms as directory_forms
 from directory.models import JoinRequest, Profile
 from directory.services import post_create, subscription_get, unsubscribe_token
@@ -57,7 +58,7 @@ from society.inputs import (
     single_line,
     unstorable,
 )
-from society.models import GroupApplication, Institution, PeerGroup, User
+from society.models import GroupApplication, Institution, OutboundEmail, PeerGroup, User
 from society.services import application_save, application_submit
 from tests.conftest import PASSWORD, fresh, host_of
 from tests.groups.test_role_matrix import ADMIN, ANON, GET, OTHER, POST, E, F, M, P, url_of
@@ -1152,6 +1153,7 @@ def test_an_smtp_failure_after_an_application_is_submitted_is_logged_and_the_sub
     ]
     draft.refresh_from_db()
     assert draft.state == GroupApplication.State.SUBMITTED
+    assert emails_send_due() == 0  # the worker's sweep: refused, counted, kept for later
     assert _logged_error(caplog, "SMTPRecipientsRefused")
 
 
@@ -1169,7 +1171,10 @@ def test_an_smtp_failure_after_a_meeting_is_scheduled_keeps_the_meeting(
     assert response.status_code == 302
     with tenant_context(world.alpha):
         assert Meeting.objects.filter(title="Summer social").exists()
-    assert _logged_error(caplog, "was not e-mailed")
+    assert emails_send_due() == 0  # the worker's sweep: refused, counted, kept for later
+    assert _logged_error(caplog, "SMTPRecipientsRefused")
+    waiting = OutboundEmail.objects.filter(kind="meeting_invitation", sent_at__isnull=True)
+    assert {row.attempts for row in waiting} == {1} and len(waiting) == 3
 
 
 def test_an_smtp_failure_after_minutes_are_published_keeps_the_minutes(
@@ -1184,7 +1189,10 @@ def test_an_smtp_failure_after_minutes_are_published_keeps_the_minutes(
     assert response.status_code == 302
     with tenant_context(world.alpha):
         assert Minutes.objects.filter(meeting_id=meeting).exists()
-    assert _logged_error(caplog, "not e-mailed")
+    assert emails_send_due() == 0  # the worker's sweep: refused, counted, kept for later
+    assert _logged_error(caplog, "SMTPRecipientsRefused")
+    waiting = OutboundEmail.objects.filter(kind="minutes", sent_at__isnull=True)
+    assert {row.attempts for row in waiting} == {1} and len(waiting) == 3
 
 
 def test_a_line_break_stored_before_the_rule_never_breaks_choosing_a_poll_time(
@@ -1207,6 +1215,7 @@ def test_a_line_break_stored_before_the_rule_never_breaks_choosing_a_poll_time(
     with tenant_context(world.alpha):
         meeting = Meeting.objects.get(poll=poll)
     assert response["Location"] == f"/meetings/{meeting.pk}/"
+    assert emails_send_due() == 0  # what the worker runs: the header is refused there
     assert _logged_error(caplog, "BadHeaderError")
 
 
@@ -1222,4 +1231,5 @@ def test_a_line_break_stored_before_the_rule_never_breaks_publishing_minutes(
     assert response.status_code == 302
     with tenant_context(world.alpha):
         assert Minutes.objects.filter(meeting_id=world.samples["meeting"]).exists()
+    assert emails_send_due() == 0  # what the worker runs: the header is refused there
     assert _logged_error(caplog, "BadHeaderError")

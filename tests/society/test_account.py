@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from crossschema.outbox import emails_send_due
 from directory.services import profile_save, profiles_follow_accounts
 from groups.models import Meeting
 from groups.services.invitations import invitation_create
@@ -200,6 +201,7 @@ def test_the_minutes_page_and_e_mail_give_the_meetings_time_in_the_readers_zone(
             allow_past=True,
         )
         minutes_publish(meeting=Meeting.objects.get(pk=meeting.pk), actor=world.alice)
+    emails_send_due()  # what the worker runs
     local = starts.astimezone(ZoneInfo("Asia/Tokyo"))
     shown = f"{local.day} {local:%B %Y}, {local:%H:%M} JST (Asia/Tokyo)"
     page = client_for(fresh(world.carol), world.alpha).get(f"/meetings/{meeting.pk}/minutes/")

@@ -1,0 +1,102 @@
+"""How a group's e-mails read, rendered by the worker when it sends them (society.outbox
+records them with ids only; crossschema.outbox sends them inside the group's schema).
+
+Each renderer takes the recorded row and reads everything else from the current group's
+schema, so nothing written inside a group is ever stored in the public outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from society.models import OutboundEmail, User
+from society.templatetags.horizontal import when as when_filter
+from society.timezones import zone_get
+from society.urls_helpers import group_url
+
+from .models import ConfidentialEntry, Meeting, Minutes
+from .scheduling import calendar_method, zone_of
+from .services.context import current_group
+from .services.meetings import meeting_one_ics
+
+
+def minutes(email: OutboundEmail) -> EmailMessage:
+    """Published minutes, to one member, opening with the meeting's time in their own zone.
+
+    The body is the minutes as stored when sent (so a redaction made meanwhile holds)."""
+    group = current_group()
+    doc = Minutes.objects.select_related("meeting").get(meeting_id=email.context["meeting"])
+    meeting = doc.meeting
+    zone = zone_get(User.objects.get(pk=email.context["user"]).time_zone)
+    with timezone.override(zone):
+        when = _("Meeting held %(when)s (%(zone)s)") % {
+            "when": when_filter(meeting.starts_at, "long"),
+            "zone": zone.key,
+        }
+    subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
+    return EmailMessage(subject=subject, body=f"{when}\n\n{doc.body}", to=[email.to])
+
+
+def _invitation_subject(change: str) -> str:
+    if change == "moved":
+        return _("Moved: %(group)s, %(title)s")
+    if change == "cancelled":
+        return _("Cancelled: %(group)s, %(title)s")
+    return _("%(group)s: %(title)s")
+
+
+def meeting_invitation(email: OutboundEmail) -> EmailMessage:
+    """A meeting scheduled, moved or cancelled (`change`), to one participant, with the time in
+    their own zone and the meeting's .ics (the same UID throughout, its current SEQUENCE)."""
+    group = current_group()
+    meeting = Meeting.objects.get(pk=email.context["meeting"])
+    user = User.objects.get(pk=email.context["user"])
+    change = email.context["change"]
+    previous = email.context.get("previous")
+    message = EmailMessage(
+        subject=_invitation_subject(change) % {"group": group.name, "title": meeting.title},
+        body=render_to_string(
+            "emails/groups/meeting_invitation.txt",
+            {
+                "group": group,
+                "meeting": meeting,
+                "change": change,
+                "previous": datetime.fromisoformat(previous) if previous else None,
+                "zone": str(zone_of(user)),
+                "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
+            },
+        ),
+        to=[email.to],
+    )
+    message.attach(
+        "meeting.ics",
+        meeting_one_ics(meeting),
+        f"text/calendar; method={calendar_method(meeting)}",
+    )
+    return message
+
+
+def confidential_notice(email: OutboundEmail) -> EmailMessage:
+    """Something was posted in the confidential space ("new"), or someone replied to the
+    recipient's own thread ("reply"): the group's name and a link, never a word of the text."""
+    group = current_group()
+    # The thread must still exist: after crypto-shredding there is nothing to tell.
+    thread = ConfidentialEntry.objects.only("pk").get(pk=email.context["thread"])
+    if email.context["notice"] == "reply":
+        subject = _("%(group)s: a reply to your thread") % {"group": group.name}
+        body = _(
+            "Someone replied to your thread in the confidential space of %(group)s. "
+            "Sign in to read it: %(url)s"
+        ) % {"group": group.name, "url": group_url(group.slug, f"/confidential/{thread.pk}/")}
+    else:
+        subject = _("%(group)s: new in the confidential space") % {"group": group.name}
+        body = _(
+            "Something new was posted in the confidential space of %(group)s. Sign in "
+            "to read it: %(url)s"
+        ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
+    return EmailMessage(subject=subject, body=body, to=[email.to])
