@@ -11,6 +11,7 @@ A refusing or unreachable mail server costs an attempt and a growing wait, never
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -23,7 +24,7 @@ from groups import emails as group_emails
 from groups import reminders as group_reminders
 from society import emails as society_emails
 from society.models import OutboundEmail
-from society.outbox import emails_due, retry_delay
+from society.outbox import EmailNoLongerApplies, emails_due, retry_delay
 
 from .fanout import inside
 
@@ -58,17 +59,22 @@ def email_send(email_id: int) -> bool:
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("group")
-            .filter(pk=email_id, sent_at__isnull=True)
+            .filter(pk=email_id, sent_at__isnull=True, skipped_at__isnull=True)
             .first()
         )
         if email is None:
             return False
         try:
-            message = _render(email)
-            message.extra_headers["Message-ID"] = email.message_id
-            message.send()
+            with transaction.atomic():  # a database error in rendering spoils only this
+                message = _render(email)
+                message.extra_headers["Message-ID"] = email.message_id
+                message.send()
         except SoftTimeLimitExceeded:
             raise
+        except EmailNoLongerApplies:
+            email.skipped_at = timezone.now()
+            email.save(update_fields=["skipped_at"])
+            return False
         except Exception as error:
             # A refusing mail server, or what the e-mail was about is gone (a deleted row): an
             # attempt is counted either way, and MAX_ATTEMPTS ends the retries.
@@ -90,10 +96,16 @@ def email_send(email_id: int) -> bool:
         return True
 
 
+SWEEP_BUDGET_SECONDS = 200  # under the tasks' soft time limit (240 s); the next run goes on
+
+
 def emails_send_due() -> int:
-    """The sweep (beat, every minute): send every due e-mail still unsent; returns how many
-    went out."""
+    """The sweep (beat, every minute): send every due e-mail still unsent, for at most
+    SWEEP_BUDGET_SECONDS; returns how many went out."""
     sent = 0
+    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
     for email_id in list(emails_due().values_list("pk", flat=True)):
+        if time.monotonic() > deadline:
+            break
         sent += email_send(email_id)
     return sent

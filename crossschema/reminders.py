@@ -62,9 +62,10 @@ def reminders_group(group_id: int, reminder_ids: list[int]) -> int:
                     pk__in=reminder_ids, group=group, done_at__isnull=True
                 )
             )
-            with inside(group):
-                for reminder in due:
-                    recorded += _record(group, reminder)
+            if group.lifecycle == PeerGroup.Lifecycle.ACTIVE:  # paused, concluded: none
+                with inside(group):
+                    for reminder in due:
+                        recorded += _record(group, reminder)
             ReminderDue.objects.filter(pk__in=[r.pk for r in due]).update(done_at=timezone.now())
     except SoftTimeLimitExceeded:
         raise

@@ -15,14 +15,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.models import OutboundEmail, User
+from society.outbox import EmailNoLongerApplies
 from society.templatetags.horizontal import when as when_filter
 from society.timezones import zone_get
 from society.urls_helpers import group_url
 
-from .models import ConfidentialEntry, Meeting, Minutes
+from .models import PARTICIPANT_ROLES, ConfidentialEntry, Meeting, Membership, Minutes
 from .scheduling import calendar_method, zone_of
 from .services.context import current_group
 from .services.meetings import meeting_one_ics
+
+READERS = tuple(r for r in Membership.Role.values if r != Membership.Role.EVALUATOR)
+
+
+def reader(email: OutboundEmail, roles) -> tuple[User, Membership]:
+    """The recipient as they are now: still an active member in one of `roles` with an open
+    account, or the e-mail no longer applies (removed, made evaluator, account closed while
+    it waited for a mail server). Their address is read now too."""
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(user_id=email.context["user"], is_active=True, role__in=roles)
+        .first()
+    )
+    if membership is None or not membership.user.is_active:
+        raise EmailNoLongerApplies
+    return membership.user, membership
 
 
 def minutes(email: OutboundEmail) -> EmailMessage:
@@ -30,16 +47,17 @@ def minutes(email: OutboundEmail) -> EmailMessage:
 
     The body is the minutes as stored when sent (so a redaction made meanwhile holds)."""
     group = current_group()
+    user, _membership = reader(email, READERS)
     doc = Minutes.objects.select_related("meeting").get(meeting_id=email.context["meeting"])
     meeting = doc.meeting
-    zone = zone_get(User.objects.get(pk=email.context["user"]).time_zone)
+    zone = zone_get(user.time_zone)
     with timezone.override(zone):
         when = _("Meeting held %(when)s (%(zone)s)") % {
             "when": when_filter(meeting.starts_at, "long"),
             "zone": zone.key,
         }
     subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
-    return EmailMessage(subject=subject, body=f"{when}\n\n{doc.body}", to=[email.to])
+    return EmailMessage(subject=subject, body=f"{when}\n\n{doc.body}", to=[user.email])
 
 
 def _invitation_subject(change: str) -> str:
@@ -55,7 +73,9 @@ def meeting_invitation(email: OutboundEmail) -> EmailMessage:
     their own zone and the meeting's .ics (the same UID throughout, its current SEQUENCE)."""
     group = current_group()
     meeting = Meeting.objects.get(pk=email.context["meeting"])
-    user = User.objects.get(pk=email.context["user"])
+    user, _membership = reader(email, PARTICIPANT_ROLES)
+    if email.context.get("sequence", meeting.sequence) != meeting.sequence:
+        raise EmailNoLongerApplies  # changed again since: the later e-mail tells it
     change = email.context["change"]
     previous = email.context.get("previous")
     message = EmailMessage(
@@ -71,7 +91,7 @@ def meeting_invitation(email: OutboundEmail) -> EmailMessage:
                 "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
             },
         ),
-        to=[email.to],
+        to=[user.email],
     )
     message.attach(
         "meeting.ics",
@@ -86,7 +106,10 @@ def confidential_notice(email: OutboundEmail) -> EmailMessage:
     recipient's own thread ("reply"): the group's name and a link, never a word of the text."""
     group = current_group()
     # The thread must still exist: after crypto-shredding there is nothing to tell.
-    thread = ConfidentialEntry.objects.only("pk").get(pk=email.context["thread"])
+    thread = ConfidentialEntry.objects.only("pk", "peers_only").get(pk=email.context["thread"])
+    user, membership = reader(email, READERS)
+    if thread.peers_only and membership.role == Membership.Role.FACILITATOR:
+        raise EmailNoLongerApplies
     if email.context["notice"] == "reply":
         subject = _("%(group)s: a reply to your thread") % {"group": group.name}
         body = _(
@@ -99,4 +122,4 @@ def confidential_notice(email: OutboundEmail) -> EmailMessage:
             "Something new was posted in the confidential space of %(group)s. Sign in "
             "to read it: %(url)s"
         ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
-    return EmailMessage(subject=subject, body=body, to=[email.to])
+    return EmailMessage(subject=subject, body=body, to=[user.email])

@@ -7,15 +7,19 @@ commitments (what they planned to do; nothing confidential) and the meeting's .i
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.models import OutboundEmail, User
+from society.outbox import EmailNoLongerApplies
 from society.timezones import zone_get
 from society.urls_helpers import group_url
 
+from .emails import reader
 from .models import PARTICIPANT_ROLES, Commitment, Meeting, Membership
 from .scheduling import calendar_method
 from .services.context import current_group
@@ -37,8 +41,16 @@ def meeting_reminder_recipients(meeting_id: int) -> list[User]:
 def meeting_reminder(email: OutboundEmail) -> EmailMessage:
     """The reminder e-mail, in the recipient's zone."""
     group = current_group()
-    meeting = Meeting.objects.get(pk=email.context["object"], cancelled_at__isnull=True)
-    user = User.objects.get(pk=email.context["user"])
+    meeting = Meeting.objects.filter(pk=email.context["object"], cancelled_at__isnull=True).first()
+    if (
+        meeting is None  # cancelled
+        or group.lifecycle != group.Lifecycle.ACTIVE  # paused or concluded: no reminders
+        or meeting.starts_at <= timezone.now()  # a late reminder helps nobody
+        or meeting.starts_at - MEETING_REMINDERS[email.kind]
+        != datetime.fromisoformat(email.context["due"])  # moved: the new time's reminder tells
+    ):
+        raise EmailNoLongerApplies
+    user, _membership = reader(email, PARTICIPANT_ROLES)
     open_commitments = Commitment.objects.filter(
         owner=user, reviewed_at__isnull=True, meeting__starts_at__lt=meeting.starts_at
     ).order_by("meeting__starts_at", "pk")
@@ -55,7 +67,7 @@ def meeting_reminder(email: OutboundEmail) -> EmailMessage:
             },
         )
     subject = _("Reminder: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
-    message = EmailMessage(subject=subject, body=body, to=[email.to])
+    message = EmailMessage(subject=subject, body=body, to=[user.email])
     method = calendar_method(meeting)
     message.attach("meeting.ics", meeting_one_ics(meeting), f"text/calendar; method={method}")
     return message

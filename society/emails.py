@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -15,6 +16,7 @@ from .models import (
     OutboundEmail,
     User,
 )
+from .outbox import EmailNoLongerApplies
 from .services import identity_confirmation_token
 from .urls_helpers import society_url
 
@@ -57,9 +59,18 @@ def institution_identity_changed(email: OutboundEmail) -> EmailMessage:
 def identity_confirm(email: OutboundEmail) -> EmailMessage:
     """The one-time link that confirms an institution's changed sign-in as the member's own;
     the token is computed again from the confirmation's nonce and the secret key."""
-    confirmation = IdentityConfirmation.objects.select_related("institution").get(
-        pk=email.context["confirmation"], token_nonce__gt=""
+    confirmation = (
+        IdentityConfirmation.objects.select_related("institution")
+        .filter(
+            pk=email.context["confirmation"],
+            token_nonce__gt="",
+            confirmed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
     )
+    if confirmation is None:
+        raise EmailNoLongerApplies  # confirmed meanwhile, or the link has expired
     token = identity_confirmation_token(confirmation.token_nonce)
     body = render_to_string(
         "emails/society/identity_confirm.txt",

@@ -473,6 +473,9 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=100, blank=True)  # an error's class, no message
+    # Not sent because it no longer applies when its time came (a reader removed from the
+    # group, a meeting moved or cancelled, a link expired): never tried again.
+    skipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 SEND_TASK = "crossschema.email_send"
 
 
+class EmailNoLongerApplies(Exception):
+    """Raised by a renderer when, at sending time, the e-mail should not go out any more
+    (its reader left the group, the meeting moved or was cancelled, the link expired)."""
+
+
 def email_enqueue(
     *,
     key: str,
@@ -72,6 +77,7 @@ def emails_due(*, limit: int = 500) -> QuerySet[OutboundEmail]:
     """Unsent e-mails whose time has come, oldest first (the sweep's work)."""
     return OutboundEmail.objects.filter(
         sent_at__isnull=True,
+        skipped_at__isnull=True,
         send_after__lte=timezone.now(),
         attempts__lt=OutboundEmail.MAX_ATTEMPTS,
     ).order_by("send_after", "pk")[:limit]

@@ -267,8 +267,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crossschema.applications_provision_queued",
         "schedule": 60.0,
     },
-    "send-due-emails": {"task": "crossschema.emails_send_due", "schedule": 60.0},
-    "dispatch-due-reminders": {"task": "crossschema.reminders_dispatch", "schedule": 60.0},
+    # Every minute, and a run not started within the minute is dropped (the next one does
+    # its work): sweeps never pile up behind a slow mail server.
+    "send-due-emails": {
+        "task": "crossschema.emails_send_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "dispatch-due-reminders": {
+        "task": "crossschema.reminders_dispatch",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
     "directory-follow-accounts": {
         "task": "directory.profiles_follow_accounts",

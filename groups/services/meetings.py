@@ -228,7 +228,11 @@ def meeting_invitations_record(
 
     Keyed by the meeting's SEQUENCE, so each change is told once per member."""
     group = current_group()
-    context: dict[str, object] = {"meeting": meeting.pk, "change": change}
+    context: dict[str, object] = {
+        "meeting": meeting.pk,
+        "change": change,
+        "sequence": meeting.sequence,
+    }
     if previous is not None:
         context["previous"] = previous.astimezone(UTC).isoformat()
     # Meetings are for those who take part in them: never the evaluator (README, roles).

@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 
 from crossschema.outbox import emails_send_due
 from crossschema.reminders import reminders_dispatch, reminders_group
-from groups.models import Meeting
+from groups.models import Meeting, Membership
 from groups.services.meetings import (
     agenda_notes_record,
     commitment_add,
@@ -25,7 +25,8 @@ from groups.services.meetings import (
     meeting_schedule,
     meeting_update,
 )
-from society.models import OutboundEmail, ReminderDue, User
+from groups.services.reminders import MEETING_REMINDERS
+from society.models import OutboundEmail, PeerGroup, ReminderDue, User
 from society.reminders import reminders_due
 from tests.conftest import fresh, wait_for
 
@@ -48,9 +49,13 @@ def _index(meeting):
 
 
 def _make_due(meeting) -> list[int]:
-    """Time passes: the meeting's reminders are due now."""
+    """Time passes: the meeting now starts in half an hour, so both its reminders are due."""
+    starts = timezone.now() + timedelta(minutes=30)
     rows = ReminderDue.objects.filter(object_id=meeting.pk, kind__startswith="meeting_")
-    rows.update(due_at=timezone.now() - timedelta(seconds=1))
+    with tenant_context(rows.first().group):
+        Meeting.objects.filter(pk=meeting.pk).update(starts_at=starts)
+    for kind, before in MEETING_REMINDERS.items():
+        rows.filter(kind=kind).update(due_at=starts - before)
     return list(rows.values_list("pk", flat=True))
 
 
@@ -87,7 +92,7 @@ def test_due_reminders_reach_each_participant_once_in_their_zone(db, world):
     with tenant_context(world.alpha):
         item = Meeting.objects.get(pk=meeting.pk).agenda.first()
         agenda_notes_record(item=item, notes=SECRET, confidential=True, actor=world.alice)
-        earlier = _schedule(world, timezone.now() + timedelta(hours=3), "Earlier")
+        earlier = _schedule(world, timezone.now() + timedelta(minutes=10), "Earlier")
         commitment_add(
             meeting=earlier, owner=world.bob, text="Send the aims page to Carol", actor=world.alice
         )
@@ -104,8 +109,12 @@ def test_due_reminders_reach_each_participant_once_in_their_zone(db, world):
 
     mail.outbox.clear()
     assert emails_send_due() >= 6
-    to_bob = [m for m in mail.outbox if m.to == [world.bob.email] and "Reminded" in m.subject]
+    to_bob = [
+        m for m in mail.outbox if m.to == [world.bob.email] and m.subject.startswith("Reminder:")
+    ]
     assert len(to_bob) == 2
+    with tenant_context(world.alpha):
+        starts = Meeting.objects.get(pk=meeting.pk).starts_at  # as time has passed
     local = starts.astimezone(ZoneInfo(fresh(world.bob).time_zone))
     for message in to_bob:
         assert f"{local:%H:%M} JST (Asia/Tokyo)" in message.body
@@ -163,7 +172,7 @@ def test_beat_and_the_worker_deliver_each_reminder_once_through_smtp(
             found = []
             for path in worker_outbox.iterdir():
                 message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                if "Worker reminder" in (message["Subject"] or ""):
+                if (message["Subject"] or "").startswith("Reminder: Alpha Peer Group, Worker"):
                     found.append(message)
             return found
 
@@ -187,3 +196,48 @@ def test_beat_and_the_worker_deliver_each_reminder_once_through_smtp(
         ReminderDue.objects.filter(object_id=meeting.pk, group=world.alpha).delete()
         with tenant_context(world.alpha):
             Meeting.objects.filter(pk=meeting.pk).delete()
+
+
+def test_what_no_longer_applies_when_its_time_comes_is_not_sent(db, world):
+    starts = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    meeting = _schedule(world, starts, "Changing")
+    emails_send_due()  # the meeting's invitations
+    reminders_group(world.alpha.pk, _make_due(meeting))
+    pending = OutboundEmail.objects.filter(
+        kind__startswith="meeting_",
+        context__object=meeting.pk,
+        sent_at__isnull=True,
+        skipped_at__isnull=True,
+    )
+    assert pending.count() == 6
+    # While the mail server was down: Bob left the group and the meeting moved a week.
+    with tenant_context(world.alpha):
+        Membership.objects.filter(user=world.bob).update(is_active=False)
+        meeting_update(
+            meeting=Meeting.objects.get(pk=meeting.pk),
+            actor=world.alice,
+            title="Changing",
+            starts_at=starts + timedelta(days=7),
+            duration_minutes=60,
+            link="",
+            place="",
+        )
+    mail.outbox.clear()
+    emails_send_due()
+    assert not [m for m in mail.outbox if m.subject.startswith("Reminder:")]
+    assert list(pending.values_list("last_error", "attempts", "skipped_at")) == []
+    skipped = OutboundEmail.objects.filter(
+        kind__startswith="meeting_", context__object=meeting.pk, skipped_at__isnull=False
+    )
+    assert skipped.count() == 6  # and never tried again
+    with tenant_context(world.alpha):
+        Membership.objects.filter(user=world.bob).update(is_active=True)
+
+
+def test_a_paused_group_gets_no_reminders(db, world):
+    meeting = _schedule(world, timezone.now() + timedelta(days=2), "Paused")
+    ids = _make_due(meeting)
+    PeerGroup.objects.filter(pk=world.alpha.pk).update(lifecycle="paused")
+    assert reminders_group(world.alpha.pk, ids) == 0
+    assert not set(ids) & {r.pk for r in reminders_due()}  # done, not sent late on resuming
+    PeerGroup.objects.filter(pk=world.alpha.pk).update(lifecycle="active")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import Browser, Page, expect
 
+from crossschema.outbox import emails_send_due
 from crossschema.provisioning import group_provision
 from groups.models import Meeting
 from groups.services.invitations import invitation_create
@@ -165,6 +166,7 @@ def test_a_new_member_sees_every_time_in_their_own_zone(
                 link="https://meet.example.org/zones",
                 actor=lead,
             )
+        emails_send_due()  # the outbox's send (the worker's task, or beat's sweep)
         to_nadia = [m for m in mail.outbox if m.to == [newcomer]]
         assert len(to_nadia) == 1
         when_line = f"{after:%A} {after.day} {after:%B %Y}, 07:00 PDT (America/Los_Angeles)"

@@ -116,6 +116,7 @@ def test_a_meeting_scheduled_moved_and_cancelled_is_told_to_each_participant_in_
     assert new[world.carol.email].context == {
         "meeting": meeting.pk,
         "change": "new",
+        "sequence": 0,
         "user": world.carol.pk,
     }
     assert emails_send_due() == 3 and emails_send_due() == 0
@@ -139,6 +140,7 @@ def test_a_meeting_scheduled_moved_and_cancelled_is_told_to_each_participant_in_
     assert moved[world.carol.email].context == {
         "meeting": meeting.pk,
         "change": "moved",
+        "sequence": 1,
         "previous": starts.isoformat(),
         "user": world.carol.pk,
     }

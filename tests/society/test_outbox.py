@@ -14,9 +14,15 @@ from django.core import mail
 from django.utils import timezone
 
 from crossschema.outbox import email_send, emails_send_due
-from society.models import ApplicationEvent, GroupApplication, OutboundEmail
+from society.models import (
+    ApplicationEvent,
+    GroupApplication,
+    IdentityConfirmation,
+    Institution,
+    OutboundEmail,
+)
 from society.outbox import email_enqueue, retry_delay
-from society.services import application_submit
+from society.services import application_submit, identity_confirmation_request
 from tests.conftest import wait_for
 from tests.society.test_applications import _cleanup, draft
 
@@ -118,3 +124,16 @@ def test_the_worker_sends_a_recorded_email_through_the_smtp_server_once(
     finally:
         OutboundEmail.objects.filter(to=world.olivia.email).delete()
         _cleanup(application)
+
+
+def test_an_expired_confirmation_link_is_not_sent_late(db, world):
+    institution = Institution.objects.get(name="Northfield University")
+    confirmation = identity_confirmation_request(
+        user=world.carol, institution=institution, provider="https://idp.example", uid="carol"
+    )
+    IdentityConfirmation.objects.filter(pk=confirmation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)  # the mail server was down a day
+    )
+    assert emails_send_due() == 0 and not mail.outbox
+    row = OutboundEmail.objects.get(kind="identity_confirm", context__confirmation=confirmation.pk)
+    assert row.skipped_at is not None and row.sent_at is None and row.attempts == 0
