@@ -39,6 +39,7 @@ RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "join_request": directory_emails.join_request,
     "join_declined": directory_emails.join_declined,
     "minutes": group_emails.minutes,
+    "group_invitation": group_emails.group_invitation,
     "meeting_invitation": group_emails.meeting_invitation,
     "confidential_notice": group_emails.confidential_notice,
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -109,15 +108,8 @@ def application_provision(*, application: GroupApplication) -> PeerGroup:
     group = group_provision(group=application.group, populate=populate)
     if tokens:
         with tenant_context(group):
-            for invitation_id, token in tokens:
-                try:
-                    invitation_email_send(
-                        invitation=Invitation.objects.get(pk=invitation_id), token=token
-                    )
-                except (OSError, smtplib.SMTPException):
-                    logger.warning(
-                        "Invitation %s to group %s was not e-mailed", invitation_id, group.pk
-                    )
+            for invitation_id, _token in tokens:
+                invitation_email_send(invitation=Invitation.objects.get(pk=invitation_id))
     return group
 
 

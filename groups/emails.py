@@ -20,9 +20,17 @@ from society.templatetags.horizontal import when as when_filter
 from society.timezones import zone_get
 from society.urls_helpers import group_url
 
-from .models import PARTICIPANT_ROLES, ConfidentialEntry, Meeting, Membership, Minutes
+from .models import (
+    PARTICIPANT_ROLES,
+    ConfidentialEntry,
+    Invitation,
+    Meeting,
+    Membership,
+    Minutes,
+)
 from .scheduling import calendar_method, zone_of
 from .services.context import current_group
+from .services.invitations import invitation_token
 from .services.meetings import meeting_one_ics
 
 READERS = tuple(r for r in Membership.Role.values if r != Membership.Role.EVALUATOR)
@@ -123,3 +131,32 @@ def confidential_notice(email: OutboundEmail) -> EmailMessage:
             "to read it: %(url)s"
         ) % {"group": group.name, "url": group_url(group.slug, "/confidential/")}
     return EmailMessage(subject=subject, body=body, to=[user.email])
+
+
+def group_invitation(email: OutboundEmail) -> EmailMessage:
+    """An invitation to join the group, with its one-time link (the token computed again from
+    the invitation's nonce), in the invitee's zone if they have an account. Not sent once the
+    invitation is withdrawn, accepted or expired."""
+    group = current_group()
+    invitation = (
+        Invitation.objects.select_related("invited_by")
+        .filter(pk=email.context["invitation"], token_nonce__gt="")
+        .first()
+    )
+    if invitation is None or not invitation.is_pending:
+        raise EmailNoLongerApplies
+    token = invitation_token(invitation.token_nonce)
+    invitee = User.objects.filter(email__iexact=invitation.email).first()
+    with timezone.override(zone_get(invitee.time_zone if invitee else None)):
+        body = render_to_string(
+            "emails/groups/invitation.txt",
+            {
+                "group_name": group.name,
+                "inviter": invitation.invited_by.display_name,
+                "role": invitation.get_role_display(),
+                "url": group_url(group.slug, f"/invitations/{token}/"),
+                "expires_at": invitation.expires_at,
+            },
+        )
+    subject = _("Invitation to join %(group)s") % {"group": group.name}
+    return EmailMessage(subject=subject, body=body, to=[invitation.email])

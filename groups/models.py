@@ -72,6 +72,10 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Membership.Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The link's token is an HMAC of this nonce under the secret key (see
+    # groups.services.invitations.invitation_token): the worker writes the e-mail when it
+    # sends it, while the database keeps no usable token, only its hash.
+    token_nonce = models.CharField(max_length=64, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -7,16 +7,14 @@ import secrets
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from society.audit import audit_record
 from society.models import AuditEvent, User
-from society.timezones import zone_get
-from society.urls_helpers import group_url
+from society.outbox import email_enqueue
 
 from ..models import (
     Invitation,
@@ -48,10 +46,12 @@ def invitation_create(*, email: str, role: str, actor: User) -> tuple[Invitation
         raise ValidationError(_("%(email)s is already in this group."), params={"email": email})
     if user is None:
         User.objects.create_user(email)
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = invitation_token(nonce)
     invitation = Invitation.objects.create(
         email=email,
         role=role,
+        token_nonce=nonce,
         token_hash=token_hash(token),
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_LIFETIME,
@@ -62,27 +62,22 @@ def invitation_create(*, email: str, role: str, actor: User) -> tuple[Invitation
     return invitation, token
 
 
-def invitation_email_send(*, invitation: Invitation, token: str) -> None:
-    """E-mail the invitation link (group name, inviter, role; nothing from inside the group).
+def invitation_token(nonce: str) -> str:
+    """An invitation link's token, from its stored nonce and the secret key."""
+    return salted_hmac("horizontal.invitation", nonce, algorithm="sha256").hexdigest()
 
-    Raises the mail backend's error (the view tells the point-person to try again).
-    """
+
+def invitation_email_send(*, invitation: Invitation) -> None:
+    """Record, in the outbox, the e-mail with the invitation link (group name, inviter, role;
+    nothing from inside the group); the worker writes and sends it
+    (groups.emails.group_invitation). Never raises for the mail server: it is not asked."""
     group = current_group()
-    context = {
-        "group_name": group.name,
-        "inviter": invitation.invited_by.display_name,
-        "role": invitation.get_role_display(),
-        "url": group_url(group.slug, f"/invitations/{token}/"),
-        "expires_at": invitation.expires_at,
-    }
-    invitee = User.objects.filter(email__iexact=invitation.email).first()
-    with timezone.override(zone_get(invitee.time_zone if invitee else None)):
-        message = render_to_string("emails/groups/invitation.txt", context)
-    send_mail(
-        subject=_("Invitation to join %(group)s") % {"group": group.name},
-        message=message,
-        from_email=None,
-        recipient_list=[invitation.email],
+    email_enqueue(
+        key=f"invitation:{group.schema_name}:{invitation.pk}",
+        kind="group_invitation",
+        to=invitation.email,
+        group=group,
+        context={"invitation": invitation.pk},
     )
 
 

@@ -22,10 +22,8 @@ def join_request_answer(*, request: JoinRequest, by: User, accept: bool) -> Join
     """
     request = join_request_decide(request=request, by=by, accept=accept)
     if accept:
-        invitation, token = invitation_create(
+        invitation, _token = invitation_create(
             email=request.user.email, role=Membership.Role.MEMBER, actor=by
         )
-        transaction.on_commit(
-            lambda: invitation_email_send(invitation=invitation, token=token), robust=True
-        )
+        invitation_email_send(invitation=invitation)
     return request

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -49,20 +48,12 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _members_page(request, form, status=400)
     try:
-        invitation, token = invitation_create(actor=request.user, **form.cleaned_data)
+        invitation, _token = invitation_create(actor=request.user, **form.cleaned_data)
     except ValidationError as exc:
         form.add_error("email", exc)
         return _members_page(request, form, status=400)
-    try:
-        invitation_email_send(invitation=invitation, token=token)
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Invitation %s could not be e-mailed", invitation.pk)
-        messages.error(
-            request,
-            _("The invitation was saved but the e-mail could not be sent. Invite again later."),
-        )
-    else:
-        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+    invitation_email_send(invitation=invitation)  # the worker sends it, now or once it can
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
     return redirect("groups:members-manage")
 
 

@@ -401,6 +401,7 @@ def test_a_member_asks_to_join_and_the_point_person_accepts(
     assert request.status == "accepted" and request.decided_by == world.alice
     with tenant_context(world.alpha):
         assert Invitation.objects.filter(email=world.olivia.email).exists()
+    assert emails_send_due() == 1  # the invitation, recorded with the answer
     assert [m.to for m in mail.outbox] == [[world.olivia.email]]
     assert PeerGroup.objects.get(pk=world.alpha.pk).open_seats == 0
     assert "Alpha Peer Group" not in olivia.get("/directory/groups/").text

@@ -1,6 +1,7 @@
 """Browser: a point-person opens a seat on the group's own page, a member finds the group in
 the directory and asks to join, the point-person accepts, and the member joins from the
-invitation e-mail (sent through the session's SMTP server); axe-core checks each page."""
+invitation e-mail (recorded in the outbox, sent by the worker through the session's SMTP
+server); axe-core checks each page."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _invitation_link(folder, address: str, seen: set[str]) -> str | None:
 
 
 def test_a_point_person_opens_a_seat_and_a_members_request_goes_through(
-    committed, world, web_server, worker_outbox, page: Page, browser: Browser
+    committed, world, web_server, celery_worker_process, worker_outbox, page: Page, browser: Browser
 ):
     olivia = world.olivia  # signed in, in no group yet
     seen = {path.name for path in worker_outbox.iterdir()}

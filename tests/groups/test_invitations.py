@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from crossschema.outbox import emails_send_due
 from groups.models import Invitation, Membership
 from groups.services.invitations import invitation_create
 from society.models import AuditEvent, MembershipIndex, User
@@ -14,7 +15,9 @@ from tests.society.factories import UserFactory
 
 
 def _invite(client, email, role="member"):
-    return client.post("/members/invite/", {"email": email, "role": role})
+    response = client.post("/members/invite/", {"email": email, "role": role})
+    emails_send_due()  # the worker sends what the invitation recorded in the outbox
+    return response
 
 
 def _token_from_mail() -> str:
