@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('groups', '0008_meeting_sequence_cancelled_at'),
+        ("groups", "0008_meeting_sequence_cancelled_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='token_nonce',
+            model_name="invitation",
+            name="token_nonce",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]
