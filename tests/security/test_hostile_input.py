@@ -369,7 +369,7 @@ def test_every_after_commit_hook_is_robust():
                         for k in node.keywords
                     )
                     found.append((f"{path.relative_to(root)}:{node.lineno}", robust))
-    assert len(found) >= 5  # the outbox's own hook among them (society/outbox.py)
+    assert len(found) >= 3  # the scan finds hooks: the outbox's own among them
     assert any(where.startswith("society/outbox.py") for where, _robust in found)
     assert [where for where, robust in found if not robust] == []
 
