@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
-from groups.models import Invitation, Membership
+from groups.models import Membership
 from groups.services.invitations import invitation_create, invitation_email_send
 from groups.services.membership import membership_add
 from groups.services.mission import mission_adopt
@@ -90,7 +90,6 @@ def application_provision(*, application: GroupApplication) -> PeerGroup:
     )
     applicant = application.applicant
     leads = set(application.point_person_emails)
-    tokens: list[tuple[int, str]] = []
 
     def role_of(email: str) -> str:
         return Membership.Role.POINT_PERSON if email in leads else Membership.Role.MEMBER
@@ -100,17 +99,13 @@ def application_provision(*, application: GroupApplication) -> PeerGroup:
         membership_add(user=applicant, role=role_of(applicant.email.lower()), actor=applicant)
         for email in application.founding_emails:
             if email != applicant.email.lower():
-                invitation, token = invitation_create(
+                invitation, _token = invitation_create(
                     email=email, role=role_of(email), actor=applicant
                 )
-                tokens.append((invitation.pk, token))
+                # recorded with the space; the worker sends it once the space is committed
+                invitation_email_send(invitation=invitation)
 
-    group = group_provision(group=application.group, populate=populate)
-    if tokens:
-        with tenant_context(group):
-            for invitation_id, _token in tokens:
-                invitation_email_send(invitation=Invitation.objects.get(pk=invitation_id))
-    return group
+    return group_provision(group=application.group, populate=populate)
 
 
 def applications_queued() -> list[int]:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups import reminders as group_reminders
+from groups.services.reminders import MEETING_REMINDERS
 from society.models import PeerGroup, ReminderDue, User
 from society.outbox import email_enqueue
 from society.reminders import reminders_due
@@ -33,7 +34,7 @@ GROUP_TASK = "crossschema.reminders_group"
 
 # kind -> who is reminded (read inside the group's schema from the object's id)
 RECIPIENTS: dict[str, Callable[[int], list[User]]] = {
-    kind: group_reminders.meeting_reminder_recipients for kind in group_reminders.MEETING_REMINDERS
+    kind: group_reminders.meeting_reminder_recipients for kind in MEETING_REMINDERS
 }
 
 

@@ -26,8 +26,6 @@ from .services.context import current_group
 from .services.meetings import meeting_one_ics
 from .services.reminders import MEETING_REMINDERS
 
-__all__ = ["MEETING_REMINDERS", "meeting_reminder", "meeting_reminder_recipients"]
-
 
 def meeting_reminder_recipients(meeting_id: int) -> list[User]:
     """Who is reminded of a meeting: its participating members, if it still takes place."""

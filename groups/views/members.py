@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,8 +14,6 @@ from ..permissions import access_invitation, access_member_management, access_me
 from ..selectors import invitation_list_pending, membership_list
 from ..services.invitations import invitation_create, invitation_email_send, invitation_revoke
 from ..services.membership import membership_end, membership_role_set
-
-logger = logging.getLogger(__name__)
 
 
 def _members_page(request: HttpRequest, form: InvitationForm | None = None, status: int = 200):
