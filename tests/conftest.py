@@ -8,6 +8,8 @@ gunicorn, the browser, `make run`) use `committed`, which writes for real and cl
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
 import itertools
 import os
 import socket
@@ -388,6 +390,14 @@ def worker_argv(queue: str) -> list[str]:
         "--without-mingle",
         "-n",
         f"{queue}@%h",
+    ]
+
+
+def smtp_received(folder: Path) -> list[email.message.EmailMessage]:
+    """What the session's SMTP server wrote to `folder` (`worker_outbox`), oldest first."""
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.iterdir())
     ]
 
 

@@ -5,8 +5,6 @@ recipient's zone with their open commitments and the .ics, never anything confid
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,7 +26,7 @@ from groups.services.meetings import (
 from groups.services.reminders import MEETING_REMINDERS
 from society.models import OutboundEmail, PeerGroup, ReminderDue, User
 from society.reminders import reminders_due
-from tests.conftest import fresh, wait_for
+from tests.conftest import fresh, smtp_received, wait_for
 
 SECRET = "CANARY-salary-offer-3f9c"
 
@@ -169,12 +167,11 @@ def test_beat_and_the_worker_deliver_each_reminder_once_through_smtp(
         current_app.send_task("crossschema.reminders_dispatch")  # two beats at once
 
         def arrived() -> list:
-            found = []
-            for path in worker_outbox.iterdir():
-                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                if (message["Subject"] or "").startswith("Reminder: Alpha Peer Group, Worker"):
-                    found.append(message)
-            return found
+            return [
+                m
+                for m in smtp_received(worker_outbox)
+                if (m["Subject"] or "").startswith("Reminder: Alpha Peer Group, Worker")
+            ]
 
         wait_for(lambda: len(arrived()) >= 6, 60, "six reminders at the SMTP server")
         wait_for(

@@ -7,8 +7,6 @@ The newcomer's account is made as a real one is (an invitation: no name, UTC, no
 institution), the code arrives through the session's SMTP server, and axe-core checks every
 page on the way."""
 
-import email
-import email.policy
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +27,7 @@ from groups.services.polls import poll_create
 from society.models import User
 from society.services import group_create
 from society.urls_helpers import group_url
-from tests.conftest import wait_for
+from tests.conftest import smtp_received, wait_for
 from tests.e2e.test_browser import screenshot, serious_accessibility_violations
 from tests.society.factories import UserFactory
 
@@ -48,16 +46,9 @@ def us_daylight_time_starts() -> datetime:
     raise AssertionError("unreachable")
 
 
-def _messages(folder: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(folder.iterdir())
-    ]
-
-
 def _sign_in_code(folder: Path, address: str) -> str:
     def code() -> str | None:
-        for message in reversed(_messages(folder)):
+        for message in reversed(smtp_received(folder)):
             if message["To"] == address and "Sign-In Code" in message["Subject"]:
                 found = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.get_content(), re.M)
                 return found.group(1) if found else None

@@ -5,8 +5,6 @@ other kinds move onto it next.)"""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import socket
 from datetime import timedelta
 
@@ -23,7 +21,7 @@ from society.models import (
 )
 from society.outbox import email_enqueue, retry_delay
 from society.services import application_submit, identity_confirmation_request
-from tests.conftest import wait_for
+from tests.conftest import smtp_received, wait_for
 from tests.society.test_applications import _cleanup, draft
 
 
@@ -105,12 +103,9 @@ def test_the_worker_sends_a_recorded_email_through_the_smtp_server_once(
         )
 
         def arrived() -> list:
-            found = []
-            for path in worker_outbox.iterdir():
-                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                if message["Message-ID"] == recorded.message_id:
-                    found.append(message)
-            return found
+            return [
+                m for m in smtp_received(worker_outbox) if m["Message-ID"] == recorded.message_id
+            ]
 
         [message] = wait_for(arrived, 30, "the application e-mail at the SMTP server")
         assert message["To"] == world.olivia.email
