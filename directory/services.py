@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from datetime import timedelta
@@ -18,13 +17,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, TextField, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
 from society.outbox import email_enqueue
 from society.services import account_name_set
+from society.tokens import token_mac, token_valid
 from society.urls_helpers import society_url
 
 from .models import (
@@ -181,24 +180,9 @@ def subscription_set(*, user: User, delivery: str) -> Subscription:
     return subscription
 
 
-def _token_mac(purpose: str, *parts: int, secret: str | None = None) -> str:
-    value = ".".join(str(p) for p in parts)
-    mac = salted_hmac(f"directory.{purpose}", value, secret=secret, algorithm="sha256")
-    return mac.hexdigest()[:24]
-
-
-def _token_valid(mac: str, purpose: str, *parts: int) -> bool:
-    """Whether `mac` was made by us with the current SECRET_KEY or a fallback one, so links
-    in e-mails already sent keep working while the key is rotated."""
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(
-        hmac.compare_digest(mac.lower(), _token_mac(purpose, *parts, secret=key)) for key in secrets
-    )
-
-
 def unsubscribe_token(*, user: User) -> str:
     """A token for the one-click unsubscribe link in `user`'s e-mails (no sign-in needed)."""
-    return f"{user.pk}-{_token_mac('unsubscribe', user.pk)}"
+    return f"{user.pk}-{token_mac('unsubscribe', user.pk)}"
 
 
 TOKEN = re.compile(r"([0-9]{1,18})-([0-9a-f]{24})")
@@ -207,7 +191,7 @@ TOKEN = re.compile(r"([0-9]{1,18})-([0-9a-f]{24})")
 def unsubscribe_token_user(*, token: str) -> User | None:
     """The member an unsubscribe token names, or None if the token is not ours."""
     match = TOKEN.fullmatch(token)
-    if match is None or not _token_valid(match[2], "unsubscribe", match[1]):
+    if match is None or not token_valid(match[2], "unsubscribe", match[1]):
         return None
     user_id = match[1]
     return User.objects.filter(pk=int(user_id)).first()
@@ -224,7 +208,7 @@ def unsubscribe_by_token(*, token: str) -> User | None:
 def reply_address(*, post: Post, user: User) -> str:
     """The Reply-To of `post`'s e-mail to `user`: it names both and is signed, so a reply is
     posted only from that member's address to that thread. Lower case: some servers fold it."""
-    local = f"p{post.thread.pk}u{user.pk}.{_token_mac('reply', post.thread.pk, user.pk)}"
+    local = f"p{post.thread.pk}u{user.pk}.{token_mac('reply', post.thread.pk, user.pk)}"
     return f"{settings.DIRECTORY_REPLY_PREFIX}+{local}@{settings.DIRECTORY_REPLY_DOMAIN}"
 
 
@@ -237,7 +221,7 @@ def reply_target(address: str) -> tuple[int, int] | None:
     if match is None:
         return None
     thread_id, user_id, mac = match.groups()
-    if not _token_valid(mac, "reply", thread_id, user_id):
+    if not token_valid(mac, "reply", thread_id, user_id):
         return None
     return int(thread_id), int(user_id)
 
