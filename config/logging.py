@@ -6,7 +6,8 @@ import logging
 import re
 
 _SECRET_PATHS = re.compile(
-    r"(/invitations/|/calendar/feed/|/directory/unsubscribe/|/accounts/confirm-institution/)"
+    r"(/invitations/|/calendar/feed/|/directory/unsubscribe/|/accounts/confirm-institution/"
+    r"|/account/unsubscribe/[^/\s\"']+/)"
     r"[^/\s\"']+"
 )
 

@@ -11,6 +11,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("account/", views.account, name="account"),
+    path("account/email/", views.account_email, name="account-email"),
+    path(
+        "account/unsubscribe/<str:choice>/<str:token>/",
+        views.email_unsubscribe,
+        name="email-unsubscribe",
+    ),
     path("accounts/login/", views.sign_in, name="account_login"),
     path("accounts/discover/", views.sign_in_discover, name="sign-in-discover"),
     # allauth pages we do not offer: e-mail addresses come from institutions and invitations,

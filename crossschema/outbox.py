@@ -15,17 +15,22 @@ import time
 from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.mail import EmailMessage
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from directory import emails as directory_emails
 from groups import emails as group_emails
 from groups import reminders as group_reminders
 from groups.services.reminders import MEETING_REMINDERS
 from society import emails as society_emails
-from society.models import OutboundEmail
-from society.outbox import EmailNoLongerApplies, emails_due, retry_delay
+from society import notifications
+from society.models import OutboundEmail, User
+from society.outbox import EmailNoLongerApplies, email_into_digest, emails_due, retry_delay
+from society.urls_helpers import society_url
 
 from .fanout import inside
 
@@ -44,6 +49,101 @@ RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "meeting_invitation": group_emails.meeting_invitation,
     "confidential_notice": group_emails.confidential_notice,
 }
+
+
+def _recipient(email: OutboundEmail) -> User | None:
+    user_id = (email.context or {}).get("user")
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+def _held(email: OutboundEmail, user: User | None) -> bool:
+    """Apply the reader's choices to a reminder about to go (society.notifications): off, it
+    is dropped; taken as a digest, it joins the next one; inside quiet hours (the 1-hour
+    meeting reminder excepted), it waits until they end. Returns whether it was held back."""
+    if user is None or email.kind not in notifications.KIND_CHOICE:
+        return False
+    delivery = notifications.delivery_of(user, email.kind)
+    if delivery == notifications.OFF:
+        email.skipped_at = timezone.now()
+        email.save(update_fields=["skipped_at"])
+        return True
+    if delivery == notifications.DIGEST:
+        email_into_digest(email, user)
+        return True
+    if email.kind not in notifications.QUIET_HOURS_EXEMPT:
+        end = notifications.quiet_end(user, timezone.now())
+        if end is not None:
+            email.send_after = end
+            email.save(update_fields=["send_after"])
+            return True
+    return False
+
+
+def reminder_digest(email: OutboundEmail) -> EmailMessage:
+    """A reader's daily digest: each reminder held for it, rendered now as it would have been
+    sent on its own (one that no longer applies is left out and marked skipped)."""
+    user = _recipient(email)
+    if user is None:
+        raise EmailNoLongerApplies
+    sections = []
+    parts = email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True)
+    for part in parts.select_related("group").order_by("send_after", "pk"):
+        try:
+            message = _render(part)
+        except EmailNoLongerApplies:
+            part.skipped_at = timezone.now()
+            part.save(update_fields=["skipped_at"])
+            continue
+        sections.append({"subject": message.subject, "body": message.body.strip()})
+    if not sections:
+        raise EmailNoLongerApplies
+    body = render_to_string("emails/society/reminder_digest.txt", {"sections": sections})
+    subject = _("Your reminders: %(count)s") % {"count": len(sections)}
+    return EmailMessage(subject=subject, body=body, to=[user.email])
+
+
+RENDERERS[notifications.DIGEST_KIND] = reminder_digest
+
+
+def _dress(message: EmailMessage, email: OutboundEmail, user: User | None) -> EmailMessage:
+    """Every e-mail goes as text and as HTML in the site's look; a reminder or digest also
+    says why its reader gets it and carries one-click unsubscribe from its kind (RFC 8058)."""
+    footer = None
+    text = message.body
+    choice = notifications.KIND_CHOICE.get(email.kind)
+    if email.kind == notifications.DIGEST_KIND:
+        choice = notifications.UNSUBSCRIBE_ALL_DIGESTS
+    if choice is not None and user is not None:
+        footer = {
+            "settings": society_url("/account/#your-email"),
+            "unsubscribe": notifications.unsubscribe_url(user, choice),
+        }
+        message.extra_headers.update(notifications.unsubscribe_headers(user, choice))
+        message.body = (
+            message.body.rstrip() + "\n\n" + render_to_string("emails/footer.txt", footer)
+        )
+    dressed = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=message.to,
+        cc=message.cc,
+        bcc=message.bcc,
+        reply_to=message.reply_to,
+        headers=message.extra_headers,
+        attachments=message.attachments,
+    )
+    html = render_to_string(
+        "emails/base.html",
+        {
+            "subject": message.subject,
+            "body": text,
+            "footer": footer,
+            "society": settings.SOCIETY_NAME,
+        },
+    )
+    dressed.attach_alternative(html, "text/html")
+    return dressed
 
 
 def _render(email: OutboundEmail) -> EmailMessage:
@@ -66,9 +166,12 @@ def email_send(email_id: int) -> bool:
         )
         if email is None:
             return False
+        user = _recipient(email)
+        if _held(email, user):
+            return False
         try:
             with transaction.atomic():  # a database error in rendering spoils only this
-                message = _render(email)
+                message = _dress(_render(email), email, user)
                 message.extra_headers["Message-ID"] = email.message_id
                 message.send()
         except SoftTimeLimitExceeded:
@@ -95,6 +198,9 @@ def email_send(email_id: int) -> bool:
         email.sent_at = timezone.now()
         email.attempts += 1
         email.save(update_fields=["sent_at", "attempts"])
+        email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True).update(
+            sent_at=email.sent_at
+        )
         return True
 
 

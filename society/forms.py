@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from . import notifications
 from .inputs import InputPolicyMixin
 from .models import GroupApplication, Institution, default_saml_attributes, validate_group_slug
 from .selectors import institution_requiring_sso_for
@@ -302,3 +303,61 @@ class AccountForm(InputPolicyMixin, forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in zone_names()]
+
+
+class EmailChoicesForm(InputPolicyMixin, forms.Form):
+    """What reminder e-mail the member gets, per kind, and their quiet hours (account page)."""
+
+    DELIVERY_LABELS = (
+        (notifications.NOW, _("E-mail now")),
+        (notifications.DIGEST, _("Daily digest")),
+        (notifications.OFF, _("Off")),
+    )
+
+    quiet_from = forms.TimeField(
+        label=_("Quiet from"),
+        required=False,
+        error_messages={"invalid": _("Give a time like 22:00.")},
+    )
+    quiet_until = forms.TimeField(
+        label=_("until"),
+        required=False,
+        error_messages={"invalid": _("Give a time like 07:00.")},
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only society admins are sent the society's own nudges.
+        self.offered = [
+            choice
+            for choice in notifications.CHOICES
+            if choice.key != "society_admin" or user.is_society_admin
+        ]
+        for choice in self.offered:
+            self.fields[f"choice_{choice.key}"] = forms.ChoiceField(
+                label=choice.label,
+                help_text=choice.help,
+                choices=self.DELIVERY_LABELS,
+                error_messages={
+                    "required": _("Choose now, daily digest or off."),
+                    "invalid_choice": _("Choose now, daily digest or off."),
+                },
+            )
+
+    def choice_fields(self) -> list[forms.BoundField]:
+        return [self[f"choice_{choice.key}"] for choice in self.offered]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("quiet_from") is None) != (data.get("quiet_until") is None):
+            self.add_error(
+                "quiet_until", _("Give both the start and the end of your quiet hours, or neither.")
+            )
+        elif data.get("quiet_from") is not None and data["quiet_from"] == data["quiet_until"]:
+            self.add_error(
+                "quiet_until", _("Quiet hours must end at another time than they begin.")
+            )
+        return data
+
+    def choices(self) -> dict[str, str]:
+        return {choice.key: self.cleaned_data[f"choice_{choice.key}"] for choice in self.offered}

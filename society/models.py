@@ -149,6 +149,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     # When the member first saved their account page (name and time zone); until then they
     # are asked for both right after signing in (society.adapters.AccountAdapter.post_login).
     settings_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Reminder e-mail, per choice of society.notifications.CHOICES: "now", "digest" or "off"
+    # (a choice not stored has its default). Quiet hours are local times in `time_zone`;
+    # a reminder due inside them waits until they end (society.notifications).
+    email_choices = models.JSONField(default=dict, blank=True)
+    quiet_from = models.TimeField(null=True, blank=True)
+    quiet_until = models.TimeField(null=True, blank=True)
     # From the institution's sign-in (eduPersonScopedAffiliation), e.g. "faculty@northfield.edu".
     affiliation = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
@@ -476,6 +482,10 @@ class OutboundEmail(models.Model):
     # Not sent because it no longer applies when its time came (a reader removed from the
     # group, a meeting moved or cancelled, a link expired): never tried again.
     skipped_at = models.DateTimeField(null=True, blank=True)
+    # A reminder its reader takes in a daily digest: sent (and marked sent) with that digest.
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="parts"
+    )
 
     class Meta:
         indexes = [

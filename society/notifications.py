@@ -8,9 +8,16 @@ state, a sign-in matter) is sent as soon as it can be: the member asked for it o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils.translation import gettext_lazy as _
+
+from .models import User
+from .timezones import zone_get
+from .tokens import token_mac, token_valid
+from .urls_helpers import society_url
 
 
 @dataclass(frozen=True)
@@ -71,3 +78,96 @@ KIND_CHOICE: dict[str, str] = {
 
 # Sent even inside quiet hours: waiting would make it useless.
 QUIET_HOURS_EXEMPT = frozenset({"meeting_1h"})
+
+DIGEST_HOUR = time(7, 0)  # a daily digest goes at 7:00 in its reader's zone (or when quiet ends)
+DIGEST_KIND = "reminder_digest"
+UNSUBSCRIBE_ALL_DIGESTS = "digest"  # the digest's own unsubscribe: every "digest" choice off
+
+
+def choice_of(kind: str) -> Choice | None:
+    key = KIND_CHOICE.get(kind)
+    return next((c for c in CHOICES if c.key == key), None)
+
+
+def choice_delivery(user: User, key: str) -> str:
+    """How `user` takes the e-mails of choice `key`: NOW, DIGEST or OFF."""
+    choice = next(c for c in CHOICES if c.key == key)
+    stored = (user.email_choices or {}).get(key)
+    return stored if stored in DELIVERIES else choice.default
+
+
+def delivery_of(user: User, kind: str) -> str:
+    """How `user` takes e-mails of `kind` (what is not a reminder: NOW)."""
+    choice = choice_of(kind)
+    return NOW if choice is None else choice_delivery(user, choice.key)
+
+
+def _local(user: User, at: datetime) -> datetime:
+    return at.astimezone(zone_get(user.time_zone))
+
+
+def _at_local(user: User, day: date, clock: time) -> datetime:
+    """`clock` on `day` in the member's zone, as an instant in UTC. A clock time the change to
+    summer time skips (02:30 when clocks go from 02:00 to 03:00) is read with the offset from
+    before the jump, so it lands just after it (03:30), never inside the hour before; a time
+    that happens twice when clocks go back is its first occurrence (PEP 495, fold=0)."""
+    return datetime.combine(day, clock, tzinfo=zone_get(user.time_zone)).astimezone(UTC)
+
+
+def quiet_end(user: User, at: datetime) -> datetime | None:
+    """When the member's quiet hours around `at` end, or None if `at` is not inside them."""
+    start, end = user.quiet_from, user.quiet_until
+    if start is None or end is None or start == end:
+        return None
+    local = _local(user, at)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        inside = start <= clock < end
+        end_day = local.date()
+    else:  # over midnight, e.g. 22:00-07:00
+        inside = clock >= start or clock < end
+        end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not inside:
+        return None
+    return _at_local(user, end_day, end)
+
+
+def digest_time(user: User, at: datetime) -> datetime:
+    """When the member's next daily digest goes: the next DIGEST_HOUR in their zone at or
+    after `at`, or the end of their quiet hours if it falls inside them."""
+    local = _local(user, at)
+    when = _at_local(user, local.date(), DIGEST_HOUR)
+    if when < at:
+        when = _at_local(user, local.date() + timedelta(days=1), DIGEST_HOUR)
+    return quiet_end(user, when) or when
+
+
+def unsubscribe_token(user: User, choice: str) -> str:
+    return f"{user.pk}-{token_mac(f'unsubscribe.{choice}', user.pk)}"
+
+
+TOKEN = re.compile(r"([0-9]{1,18})-([0-9a-f]{24})")
+
+
+def unsubscribe_token_user(choice: str, token: str) -> User | None:
+    """The member a reminder's unsubscribe token names, or None if it is not ours."""
+    match = TOKEN.fullmatch(token)
+    if (
+        choice not in (*CHOICE_KEYS, UNSUBSCRIBE_ALL_DIGESTS)
+        or match is None
+        or not token_valid(match[2], f"unsubscribe.{choice}", match[1])
+    ):
+        return None
+    return User.objects.filter(pk=int(match[1]), is_active=True).first()
+
+
+def unsubscribe_url(user: User, choice: str) -> str:
+    return society_url(f"/account/unsubscribe/{choice}/{unsubscribe_token(user, choice)}/")
+
+
+def unsubscribe_headers(user: User, choice: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe from one choice (no sign-in)."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(user, choice)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -21,7 +21,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import OutboundEmail, PeerGroup
+from . import notifications
+from .models import OutboundEmail, PeerGroup, User
+from .timezones import zone_get
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +82,40 @@ def emails_due(*, limit: int = 500) -> QuerySet[OutboundEmail]:
         skipped_at__isnull=True,
         send_after__lte=timezone.now(),
         attempts__lt=OutboundEmail.MAX_ATTEMPTS,
+        digest__isnull=True,  # a digest's parts go with it
     ).order_by("send_after", "pk")[:limit]
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Back off after a failed attempt: 1, 2, 4 ... minutes, at most six hours."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def email_into_digest(email: OutboundEmail, user: User) -> OutboundEmail:
+    """Hold `email` (a reminder its reader takes as a daily digest) for the reader's next
+    digest, which is recorded here if it is not yet: one per reader and day, at 7:00 in the
+    reader's zone. The caller holds `email`'s row lock."""
+    now = timezone.now()
+    at = notifications.digest_time(user, now)
+    while True:
+        local_day = at.astimezone(zone_get(user.time_zone)).date()
+        OutboundEmail.objects.get_or_create(
+            key=f"digest:{user.pk}:{local_day.isoformat()}",
+            defaults={
+                "kind": notifications.DIGEST_KIND,
+                "to": user.email,
+                "context": {"user": user.pk},
+                "send_after": at,
+                "message_id": make_msgid(domain=settings.HORIZONTAL_BASE_HOST),
+            },
+        )
+        # Waits while that digest is being sent, so a part never joins one already gone.
+        digest = OutboundEmail.objects.select_for_update().get(
+            key=f"digest:{user.pk}:{local_day.isoformat()}"
+        )
+        if digest.sent_at is None and digest.skipped_at is None:
+            break
+        at = notifications.digest_time(user, at + timedelta(hours=23))  # that one went: next
+    email.digest = digest
+    email.save(update_fields=["digest"])
+    return digest

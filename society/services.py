@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import time, timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_exists
 
-from . import oidc
+from . import notifications, oidc
 from .audit import audit_record
 from .models import (
     ApplicationEvent,
@@ -202,6 +202,52 @@ def account_settings_save(*, user: User, full_name: str, time_zone: str) -> User
     user.settings_confirmed_at = user.settings_confirmed_at or timezone.now()
     user.save(update_fields=["full_name", "time_zone", "settings_confirmed_at"])
     return account_institution_fill(user=user)
+
+
+@transaction.atomic
+def email_choices_save(
+    *, user: User, choices: dict[str, str], quiet_from: time | None, quiet_until: time | None
+) -> User:
+    """What reminder e-mail the member gets (per choice: now, in a daily digest, or off) and
+    their quiet hours in their own zone (both times, or neither).
+
+    Raises ValidationError for an unknown choice or delivery, or half a quiet period.
+    """
+    if set(choices) - set(notifications.CHOICE_KEYS) or any(
+        value not in notifications.DELIVERIES for value in choices.values()
+    ):
+        raise ValidationError(_("Choose now, daily digest or off for each kind of e-mail."))
+    if (quiet_from is None) != (quiet_until is None) or (
+        quiet_from is not None and quiet_from == quiet_until
+    ):
+        raise ValidationError(
+            {"quiet_until": _("Give both the start and the end of your quiet hours, or neither.")}
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.email_choices = {**(user.email_choices or {}), **choices}
+    user.quiet_from, user.quiet_until = quiet_from, quiet_until
+    user.save(update_fields=["email_choices", "quiet_from", "quiet_until"])
+    return user
+
+
+@transaction.atomic
+def email_choice_unsubscribe(*, choice: str, token: str) -> User | None:
+    """One-click unsubscribe from a reminder e-mail (no sign-in): its choice is turned off,
+    or, from a digest, every choice taken as a digest. None if the token is not ours."""
+    user = notifications.unsubscribe_token_user(choice, token)
+    if user is None:
+        return None
+    user = User.objects.select_for_update().get(pk=user.pk)
+    stored = dict(user.email_choices or {})
+    if choice == notifications.UNSUBSCRIBE_ALL_DIGESTS:
+        for key in notifications.CHOICE_KEYS:
+            if notifications.choice_delivery(user, key) == notifications.DIGEST:
+                stored[key] = notifications.OFF
+    else:
+        stored[choice] = notifications.OFF
+    user.email_choices = stored
+    user.save(update_fields=["email_choices"])
+    return user
 
 
 def account_name_set(*, user: User, full_name: str) -> None:

@@ -14,9 +14,18 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import AccountForm, ApplicationForm, DiscoverForm, InstitutionForm, ReviewForm
+from . import notifications
+from .forms import (
+    AccountForm,
+    ApplicationForm,
+    DiscoverForm,
+    EmailChoicesForm,
+    InstitutionForm,
+    ReviewForm,
+)
 from .models import GroupApplication, Institution
 from .permissions import access_society_management
 from .selectors import (
@@ -40,6 +49,8 @@ from .services import (
     application_request_changes,
     application_save,
     application_submit,
+    email_choice_unsubscribe,
+    email_choices_save,
     group_provision_is_stalled,
     identity_confirm,
     identity_confirmation_get,
@@ -191,7 +202,6 @@ def account(request: HttpRequest) -> HttpResponse:
     e-mail they get. A member who has never saved it is sent here after signing in, with the
     browser's zone offered."""
     user = request.user
-    first_visit = user.settings_confirmed_at is None
     next_url = safe_redirect_or(request.POST.get("next") or request.GET.get("next"), "")
     if request.method == "POST":
         form = AccountForm(request.POST)
@@ -205,11 +215,28 @@ def account(request: HttpRequest) -> HttpResponse:
                 return redirect(next_url or reverse("account"))
     else:
         form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    return _account_page(request, form=form, email_form=_email_choices_form(user))
+
+
+def _email_choices_form(user, data=None) -> EmailChoicesForm:
+    initial = {
+        f"choice_{choice.key}": notifications.choice_delivery(user, choice.key)
+        for choice in notifications.CHOICES
+    }
+    initial |= {"quiet_from": user.quiet_from, "quiet_until": user.quiet_until}
+    return EmailChoicesForm(data, initial=initial, user=user)
+
+
+def _account_page(request: HttpRequest, *, form, email_form, status: int = 200) -> HttpResponse:
+    user = request.user
+    first_visit = user.settings_confirmed_at is None
+    next_url = safe_redirect_or(request.POST.get("next") or request.GET.get("next"), "")
     return render(
         request,
         "society/account.html",
         {
             "form": form,
+            "email_form": email_form,
             "first_visit": first_visit,
             "next_url": next_url,
             # A refused zone shows the one stored, so the next Save changes nothing unasked.
@@ -219,8 +246,50 @@ def account(request: HttpRequest) -> HttpResponse:
                 else user.time_zone
             ),
             "email_domain": user.email.rsplit("@", 1)[-1],
+            "zone_label": user.time_zone.replace("_", " "),
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def account_email(request: HttpRequest) -> HttpResponse:
+    """Save the member's reminder choices and quiet hours (the account page's second form)."""
+    user = request.user
+    email_form = _email_choices_form(user, request.POST)
+    if email_form.is_valid():
+        try:
+            email_choices_save(
+                user=user,
+                choices=email_form.choices(),
+                quiet_from=email_form.cleaned_data["quiet_from"],
+                quiet_until=email_form.cleaned_data["quiet_until"],
+            )
+        except ValidationError as error:
+            email_form.add_error(None, error)
+        else:
+            messages.success(request, _("Your e-mail choices are saved."))
+            return redirect(reverse("account") + "#your-email")
+    form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    return _account_page(request, form=form, email_form=email_form, status=400)
+
+
+@csrf_exempt  # RFC 8058: the mail program POSTs without a session or a form of ours
+@require_http_methods(["GET", "POST"])
+def email_unsubscribe(request: HttpRequest, choice: str, token: str) -> HttpResponse:
+    """One click from a reminder e-mail: GET asks (link scanners must not unsubscribe anyone),
+    POST turns that kind of e-mail off at once. No sign-in."""
+    label = next((c.label for c in notifications.CHOICES if c.key == choice), None)
+    if label is None:
+        label = _("Daily digests")
+    if request.method == "POST":
+        if email_choice_unsubscribe(choice=choice, token=token) is None:
+            raise Http404
+        return render(request, "society/email_unsubscribed.html", {"label": label})
+    if notifications.unsubscribe_token_user(choice, token) is None:
+        raise Http404
+    return render(request, "society/email_unsubscribe.html", {"label": label})
 
 
 @login_required

@@ -401,6 +401,11 @@ def smtp_received(folder: Path) -> list[email.message.EmailMessage]:
     ]
 
 
+def text_of(message: email.message.EmailMessage) -> str:
+    """The plain-text part of a received e-mail (every e-mail we send is text and HTML)."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
 @pytest.fixture(scope="session")
 def worker_outbox(tmp_path_factory) -> Path:
     """Where the session's SMTP server keeps the e-mails it receives (one file per message)."""

@@ -20,7 +20,7 @@ from directory.tasks import digests_send
 from groups.models import Invitation
 from society.models import PeerGroup
 from society.urls_helpers import group_url, society_url
-from tests.conftest import fresh, host_of, wait_for
+from tests.conftest import fresh, host_of, text_of, wait_for
 from tests.e2e.test_browser import password_sign_in, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
@@ -117,7 +117,7 @@ def test_profile_search_post_digest_and_join_a_group(
         (digest,) = wait_for(
             lambda: _digests_to(worker_outbox, olivia.email), 60, "the daily digest"
         )
-        assert "Seeking peers: hospital medicine K awardees" in digest.get_content()
+        assert "Seeking peers: hospital medicine K awardees" in text_of(digest)
         assert PRIVATE not in digest.as_string()
 
         # Ask to join a group with an open seat.

@@ -15,7 +15,7 @@ from directory.models import JoinRequest
 from groups.models import Invitation, Membership
 from society.models import MembershipIndex, PeerGroup
 from society.urls_helpers import group_url, society_url
-from tests.conftest import smtp_received, wait_for
+from tests.conftest import smtp_received, text_of, wait_for
 from tests.e2e.test_browser import password_sign_in, serious_accessibility_violations
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def _invitation_link(folder, address: str, seen: int) -> str | None:
     `seen` (another test of the session may have invited the same person before)."""
     for message in reversed(smtp_received(folder)[seen:]):
         if message["To"] == address and "Alpha Peer Group" in message["Subject"]:
-            found = re.search(r"https?://\S+/invitations/\S+/", message.get_content())
+            found = re.search(r"https?://\S+/invitations/\S+/", text_of(message))
             if found:
                 return found.group(0)
     return None

@@ -27,7 +27,7 @@ from groups.services.polls import poll_create
 from society.models import User
 from society.services import group_create
 from society.urls_helpers import group_url
-from tests.conftest import smtp_received, wait_for
+from tests.conftest import smtp_received, text_of, wait_for
 from tests.e2e.test_browser import screenshot, serious_accessibility_violations
 from tests.society.factories import UserFactory
 
@@ -50,7 +50,7 @@ def _sign_in_code(folder: Path, address: str) -> str:
     def code() -> str | None:
         for message in reversed(smtp_received(folder)):
             if message["To"] == address and "Sign-In Code" in message["Subject"]:
-                found = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.get_content(), re.M)
+                found = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", text_of(message), re.M)
                 return found.group(1) if found else None
         return None
 

@@ -21,7 +21,7 @@ from society.models import (
 )
 from society.outbox import email_enqueue, retry_delay
 from society.services import application_submit, identity_confirmation_request
-from tests.conftest import smtp_received, wait_for
+from tests.conftest import smtp_received, text_of, wait_for
 from tests.society.test_applications import _cleanup, draft
 
 
@@ -109,7 +109,7 @@ def test_the_worker_sends_a_recorded_email_through_the_smtp_server_once(
 
         [message] = wait_for(arrived, 30, "the application e-mail at the SMTP server")
         assert message["To"] == world.olivia.email
-        assert "is now: submitted" in message.get_content()
+        assert "is now: submitted" in text_of(message)
         wait_for(
             lambda: OutboundEmail.objects.get(pk=recorded.pk).sent_at is not None,
             10,
