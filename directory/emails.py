@@ -2,9 +2,9 @@
 (society.outbox records them; crossschema.outbox sends them): join requests, each post to the
 members who want every post, digests, and the refusal of a reply sent by e-mail.
 
-Each renderer reads the database at sending time and raises EmailNoLongerApplies when the
-e-mail should not go out any more (a post hidden by a moderator, a member who changed how they
-want the posts or closed their account)."""
+Each renderer reads the database at sending time, the member's address included, and raises
+EmailNoLongerApplies when the e-mail should not go out any more (a post hidden by a moderator,
+a member who changed how they want the posts or closed their account)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def directory_post(email: OutboundEmail) -> EmailMessage:
         )
         if first:
             headers["In-Reply-To"] = headers["References"] = first
-    return EmailMessage(subject, body, to=[email.to], headers=headers)
+    return EmailMessage(subject, body, to=[user.email], headers=headers)
 
 
 def directory_digest(email: OutboundEmail) -> EmailMessage:
@@ -160,15 +160,16 @@ def directory_digest(email: OutboundEmail) -> EmailMessage:
     subject = f"[{settings.SOCIETY_NAME} directory] Your {label}: {count} new post" + (
         "s" if count != 1 else ""
     )
-    headers = list_headers(user=subscription.user)
-    return EmailMessage(subject, body, to=[email.to], headers=headers)
+    user = subscription.user
+    return EmailMessage(subject, body, to=[user.email], headers=list_headers(user=user))
 
 
 def directory_refusal(email: OutboundEmail) -> EmailMessage:
     """Why a reply the member sent by e-mail was not posted, at their account's address, in
     reply to their message. Nothing of what they wrote is repeated; the thread is linked only
     while it is shown."""
-    if not User.objects.filter(pk=email.context["user"], is_active=True).exists():
+    user = User.objects.filter(pk=email.context["user"], is_active=True).first()
+    if user is None:
         raise EmailNoLongerApplies
     thread_id = email.context.get("thread")
     shown = (
@@ -184,4 +185,4 @@ def directory_refusal(email: OutboundEmail) -> EmailMessage:
     headers = {"Auto-Submitted": "auto-replied"}  # RFC 3834: no out-of-office reply to this
     if email.context.get("in_reply_to"):
         headers["In-Reply-To"] = headers["References"] = email.context["in_reply_to"]
-    return EmailMessage(_("Your reply was not posted"), body, to=[email.to], headers=headers)
+    return EmailMessage(_("Your reply was not posted"), body, to=[user.email], headers=headers)

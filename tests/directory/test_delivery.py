@@ -286,3 +286,11 @@ def test_an_inactive_member_gets_no_post_and_no_digest(db, world):
     _post(world)
     User.objects.filter(pk=world.carol.pk).update(is_active=False)
     assert emails_send_due() == 0 and mail.outbox == []
+
+
+def test_the_address_is_the_members_address_when_it_is_sent(db, world):
+    _each(world.carol)
+    _post(world)
+    User.objects.filter(pk=world.carol.pk).update(email="carol.new@northfield.edu")
+    assert emails_send_due() == 1
+    assert [m.to for m in mail.outbox] == [["carol.new@northfield.edu"]]
