@@ -239,7 +239,8 @@ def post_enqueue(*, post: Post) -> int:
     caller's transaction (society.outbox): the worker sends them once it commits, and checks
     again then that the post is shown and the member still wants it. Returns how many.
 
-    Queries: one for the members and a bulk insert, however many they are.
+    Queries: one for the members, a bulk insert per thousand of them and one to read back the
+    new rows' ids (society.outbox.emails_enqueue_many), not one per member.
     """
     members = (
         User.objects.filter(
