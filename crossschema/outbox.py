@@ -44,6 +44,9 @@ RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
     "identity_confirm": society_emails.identity_confirm,
     "join_request": directory_emails.join_request,
     "join_declined": directory_emails.join_declined,
+    "directory_post": directory_emails.directory_post,
+    "directory_digest": directory_emails.directory_digest,
+    "directory_refusal": directory_emails.directory_refusal,
     "minutes": group_emails.minutes,
     "group_invitation": group_emails.group_invitation,
     "meeting_invitation": group_emails.meeting_invitation,
@@ -202,6 +205,12 @@ def email_send(email_id: int) -> bool:
             sent_at=email.sent_at
         )
         return True
+
+
+def emails_send(email_ids: list[int]) -> int:
+    """Send each of these recorded e-mails still unsent (a batch from emails_enqueue_many);
+    returns how many went out now. One that fails waits for the sweep; the others still go."""
+    return sum(email_send(email_id) for email_id in email_ids)
 
 
 SWEEP_BUDGET_SECONDS = 200  # under the tasks' soft time limit (240 s); the next run goes on

@@ -5,9 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from society.models import GroupApplication, PeerGroup
+from society.outbox import SEND_MANY_TASK
 from society.services import APPLICATION_PROVISION_TASK
 
-from .outbox import email_send, emails_send_due
+from .outbox import email_send, emails_send, emails_send_due
 from .provisioning import application_provision, applications_queued, group_provision
 from .reminders import reminders_dispatch, reminders_group
 from .shredding import groups_shred_due
@@ -47,6 +48,13 @@ def groups_shred_due_task() -> dict[str, list[str]]:
 @shared_task(name="crossschema.email_send")
 def email_send_task(email_id: int) -> bool:
     return email_send(email_id)
+
+
+@shared_task(name=SEND_MANY_TASK)
+def emails_send_task(email_ids: list[int]) -> int:
+    """A batch recorded together (society.outbox.emails_enqueue_many), e.g. a directory post
+    to every member who wants each post."""
+    return emails_send(email_ids)
 
 
 @shared_task(name="crossschema.emails_send_due")

@@ -15,8 +15,10 @@ What is posted is only the new text (`reply_text`): quoted text, the "On ... wro
 above it, forwarded headers and signatures are left out.
 
 A member whose reply cannot be posted (banned, thread locked or gone, nothing new written) is
-told so by e-mail at their account's address. Nobody else is ever sent anything: a forged or
-unknown sender gets no mail from us (no backscatter), only the mail server's own refusal.
+told so by e-mail at their account's address (through the outbox: recorded here, sent by the
+worker, once per message however often the mail server retries it). Nobody else is ever
+sent anything: a forged or unknown sender gets no mail from us (no backscatter), only the mail
+server's own refusal.
 
 Nothing here logs a message's text or an e-mail address: only the outcome and a post id.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import html
 import logging
 import re
@@ -36,15 +39,13 @@ import nh3
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import DatabaseError, transaction
-from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
 
 from society.models import User
-from society.urls_helpers import society_url
+from society.outbox import email_enqueue
 
 from . import services
+from .emails import REFUSAL_REASONS
 from .models import Post
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ UNPARSEABLE = "unparseable"
 class InboundResult:
     """What became of one inbound message.
 
-    `status` is one of POSTED, REFUSED (nothing posted; the member was told by e-mail),
+    `status` is one of POSTED, REFUSED (nothing posted; an e-mail telling the member why is
+    recorded in the outbox),
     UNKNOWN_SENDER, BAD_ADDRESS (nothing posted, nobody told), IGNORED (an automatic message)
     or UNPARSEABLE. `reason` is a short explanation for logs and the member: it never holds
     the message's text or an address.
@@ -332,24 +334,16 @@ def _handle(raw: bytes, recipient: str | None) -> InboundResult:
         return InboundResult(UNKNOWN_SENDER, reason="not from the member's verified address")
 
     thread = Post.objects.filter(pk=thread_id, parent__isnull=True).first()
-    if thread is None or thread.hidden_at is not None:
-        return _refuse(message, user, None, _("the post you replied to is no longer shown."))
-    if services.posting_banned(user=user):
-        return _refuse(message, user, thread, _("you may not post to the directory at the moment."))
-    if thread.locked_at is not None:
-        return _refuse(message, user, thread, _("this thread is locked: it takes no more replies."))
+    refusal = _refusal(user, thread)
+    if refusal is not None:
+        return _refuse(message, raw, user, thread, refusal)
     try:
         text = reply_text(message)
     except Exception:  # a body the email package cannot take apart
         logger.warning("directory inbound: could not read a message body")
         text = ""
     if not text:
-        return _refuse(
-            message,
-            user,
-            thread,
-            _("we found no new text in it (quoted text and signatures are left out)."),
-        )
+        return _refuse(message, raw, user, thread, "empty")
 
     post = None
     try:
@@ -360,9 +354,9 @@ def _handle(raw: bytes, recipient: str | None) -> InboundResult:
             post = services.reply_create(
                 thread=thread, author=user, body=text, source=Post.Source.EMAIL
             )
-    except (PermissionDenied, ValidationError) as error:  # changed since the checks above
-        reason = error.messages[0] if isinstance(error, ValidationError) else str(error)
-        return _refuse(message, user, thread, reason)
+    except (PermissionDenied, ValidationError):  # changed since the checks above
+        thread = Post.objects.filter(pk=thread.pk).first()
+        return _refuse(message, raw, user, thread, _refusal(user, thread) or "not_allowed")
     except DatabaseError:
         raise
     except Exception:
@@ -470,18 +464,36 @@ def dmarc_passed(message: Message) -> bool:
 MESSAGE_ID = re.compile(r"^<[^<>\s]{1,250}>$")
 
 
-def _refuse(message: Message, user: User, thread: Post | None, reason: str) -> InboundResult:
-    """Tell the member, at their account's address, why their reply was not posted."""
-    body = render_to_string(
-        "directory/emails/reply_refused.txt",
-        {
-            "reason": reason,
-            "url": society_url(f"/directory/posts/{thread.pk}/") if thread else None,
+def _refusal(user: User, thread: Post | None) -> str | None:
+    """Why `user` may not reply to `thread` (a code of emails.REFUSAL_REASONS), or None."""
+    if thread is None or thread.hidden_at is not None:
+        return "gone"
+    if services.posting_banned(user=user):
+        return "banned"
+    if thread.locked_at is not None:
+        return "locked"
+    return None
+
+
+def _refuse(
+    message: Message, raw: bytes, user: User, thread: Post | None, code: str
+) -> InboundResult:
+    """Tell the member, at their account's address, why their reply was not posted: recorded
+    in the outbox (the worker sends it), once per message, however often the mail server
+    hands it to us. It says why, never what they wrote."""
+    message_id = _header(message, "Message-ID")
+    if not MESSAGE_ID.match(message_id):
+        message_id = ""
+    seen = hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()[:40]
+    email_enqueue(
+        key=f"{services.REFUSAL_EMAIL}:{user.pk}:{seen}",
+        kind=services.REFUSAL_EMAIL,
+        to=user.email,
+        context={
+            "user": user.pk,
+            "thread": thread.pk if thread is not None and code != "gone" else None,
+            "reason": code,
+            "in_reply_to": message_id,
         },
     )
-    headers = {"Auto-Submitted": "auto-replied"}  # RFC 3834: no out-of-office reply to this
-    message_id = _header(message, "Message-ID")
-    if MESSAGE_ID.match(message_id):
-        headers["In-Reply-To"] = headers["References"] = message_id
-    EmailMessage(_("Your reply was not posted"), body, to=[user.email], headers=headers).send()
-    return InboundResult(REFUSED, reason=reason)
+    return InboundResult(REFUSED, reason=str(REFUSAL_REASONS[code]))

@@ -224,20 +224,6 @@ class Post(models.Model):
         return self.parent or self
 
 
-class PostDelivery(models.Model):
-    """One post e-mailed to one member: the unique key stops a retried task sending twice."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="deliveries")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["post", "user"], name="post_delivery_once")]
-
-    def __str__(self) -> str:
-        return f"{self.post_id} to {self.user_id}"
-
-
 class PostingBan(models.Model):
     """A member may not post or reply while a ban without `lifted_at` stands."""
 

@@ -5,26 +5,21 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from email.utils import make_msgid
 
-from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, TextField, Value
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
-from society.outbox import email_enqueue
+from society.outbox import email_enqueue, emails_enqueue_many
 from society.services import account_name_set
 from society.tokens import token_mac, token_valid
-from society.urls_helpers import society_url
 
 from .models import (
     PROFILE_FIELDS,
@@ -33,7 +28,6 @@ from .models import (
     Method,
     ModerationEvent,
     Post,
-    PostDelivery,
     PostingBan,
     Profile,
     Subscription,
@@ -230,18 +224,44 @@ def posting_banned(*, user: User) -> bool:
     return PostingBan.objects.filter(user=user, lifted_at__isnull=True).exists()
 
 
-def _deliver_after_commit(post: Post) -> None:
-    # robust: a broker outage must not fail the request after the post is saved; the hourly
-    # sweep (posts_deliver_recent) sends what was not queued. Asked for by name: tasks call
-    # services, never the other way round.
-    transaction.on_commit(
-        lambda: current_app.send_task("directory.post_deliver", args=[post.pk]), robust=True
+POST_EMAIL = "directory_post"
+DIGEST_EMAIL = "directory_digest"
+REFUSAL_EMAIL = "directory_refusal"
+
+
+def post_email_key(post_id: int, user_id: int) -> str:
+    """The outbox key of one post's e-mail to one member: recorded once, sent once."""
+    return f"post:{post_id}:{user_id}"
+
+
+def post_enqueue(*, post: Post) -> int:
+    """Record `post`'s e-mail to each member who wants every post (but its author), in the
+    caller's transaction (society.outbox): the worker sends them once it commits, and checks
+    again then that the post is shown and the member still wants it. Returns how many.
+
+    Queries: one for the members, a bulk insert per thousand of them and one to read back the
+    new rows' ids (society.outbox.emails_enqueue_many), not one per member.
+    """
+    members = (
+        User.objects.filter(
+            is_active=True, directory_subscription__delivery=Subscription.Delivery.EACH
+        )
+        .exclude(pk=post.author_id)
+        .order_by("pk")
+        .values_list("pk", "email")
+    )
+    return emails_enqueue_many(
+        kind=POST_EMAIL,
+        emails=(
+            (post_email_key(post.pk, user_id), address, {"post": post.pk, "user": user_id})
+            for user_id, address in members.iterator(chunk_size=2000)
+        ),
     )
 
 
 @transaction.atomic
 def post_create(*, author: User, kind: str, title: str, body: str) -> Post:
-    """A new post to the directory, e-mailed to members who want every post.
+    """A new post to the directory, e-mailed to members who want every post (post_enqueue).
 
     Raises PermissionDenied for a banned member, ValidationError for an empty post.
     """
@@ -254,13 +274,13 @@ def post_create(*, author: User, kind: str, title: str, body: str) -> Post:
         raise ValidationError(_("A post needs a title and some text."))
     post.full_clean()
     post.save()
-    _deliver_after_commit(post)
+    post_enqueue(post=post)
     return post
 
 
 @transaction.atomic
 def reply_create(*, thread: Post, author: User, body: str, source: str = Post.Source.WEB) -> Post:
-    """A reply in `thread`, e-mailed like a post.
+    """A reply in `thread`, e-mailed like a post (post_enqueue).
 
     Raises PermissionDenied for a banned member or a hidden thread, ValidationError for a
     locked thread or an empty reply.
@@ -276,7 +296,7 @@ def reply_create(*, thread: Post, author: User, body: str, source: str = Post.So
     reply = Post.objects.create(
         author=author, parent=thread, kind=Post.Kind.REPLY, body=body, source=source
     )
-    _deliver_after_commit(reply)
+    post_enqueue(post=reply)
     return reply
 
 
@@ -288,172 +308,80 @@ def author_name(user: User) -> str:
         return user.display_name
 
 
-def _list_headers(*, user: User) -> dict[str, str]:
-    """RFC 2919 List-Id and RFC 8058 one-click unsubscribe, for every directory e-mail."""
-    unsubscribe = society_url(f"/directory/unsubscribe/{unsubscribe_token(user=user)}/")
-    return {
-        "List-Id": f"{settings.SOCIETY_NAME} directory <{settings.DIRECTORY_LIST_ID}>",
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Precedence": "list",
-        "Auto-Submitted": "auto-generated",
-    }
-
-
-def post_email(*, post: Post, user: User) -> EmailMessage:
-    """`post` as an e-mail to `user`, who can reply to it from their mail program."""
-    thread = post.thread
-    subject = f"[{settings.SOCIETY_NAME} directory] {thread.title}"
-    if post.parent_id:
-        subject = f"Re: {subject}"
-    body = render_to_string(
-        "directory/emails/post.txt",
-        {
-            "post": post,
-            "thread": thread,
-            "author": author_name(post.author),
-            "url": society_url(f"/directory/posts/{thread.pk}/"),
-            "settings_url": society_url("/directory/settings/"),
-        },
-    )
-    headers = {
-        **_list_headers(user=user),
-        "Message-ID": make_msgid(f"post-{post.pk}", domain=settings.DIRECTORY_LIST_ID),
-        "Reply-To": reply_address(post=post, user=user),
-    }
-    return EmailMessage(subject, body, to=[user.email], headers=headers)
-
-
-def post_deliver(*, post_id: int) -> int:
-    """E-mail a post to each member who wants every post, once each (a retry skips those
-    already sent). Returns how many were sent now. Hidden posts are not sent."""
-    post = Post.objects.select_related("author", "parent").filter(pk=post_id).first()
-    if post is None or post.hidden_at is not None or post.thread.hidden_at is not None:
-        return 0
-    recipients = (
-        User.objects.filter(
-            is_active=True, directory_subscription__delivery=Subscription.Delivery.EACH
-        )
-        .exclude(pk=post.author_id)
-        .exclude(pk__in=PostDelivery.objects.filter(post=post).values("user_id"))
-    )
-    sent = 0
-    for user in recipients.iterator():
-        try:
-            with transaction.atomic():
-                PostDelivery.objects.create(post=post, user=user)
-                post_email(post=post, user=user).send()
-        except IntegrityError:
-            continue  # sent by an earlier attempt
-        except SoftTimeLimitExceeded:
-            raise  # the task's time is up: stop here; the hourly sweep sends the rest
-        except Exception as exc:  # e.g. an address the mail server refuses: the rest still go
-            logger.error(
-                "directory: post %s to one member failed (%s)", post.pk, type(exc).__name__
-            )
-            continue
-        sent += 1
-    return sent
-
-
-def posts_deliver_recent(*, within: timedelta = timedelta(days=2)) -> int:
-    """Send what post_deliver has not sent yet for recent posts (a task lost while the broker
-    was down); already-sent pairs are skipped in the query. Returns how many were sent."""
-    since = timezone.now() - within
-    sent = 0
-    for pk in (
-        Post.objects.filter(created_at__gte=since, hidden_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ):
-        try:
-            sent += post_deliver(post_id=pk)
-        except SoftTimeLimitExceeded:
-            raise
-        except Exception as exc:  # one bad post or address must not stop the others
-            logger.error("directory: delivering post %s failed (%s)", pk, type(exc).__name__)
-    return sent
+def _digest_queryset(*, since, until) -> QuerySet[Post]:
+    return Post.objects.filter(
+        created_at__gt=since, created_at__lte=until, hidden_at__isnull=True
+    ).exclude(parent__hidden_at__isnull=False)
 
 
 def digest_posts(*, since, until) -> list[Post]:
-    """Visible posts and replies made in (since, until], threads first."""
+    """Visible posts and replies made in (since, until], oldest first."""
     return list(
-        Post.objects.filter(created_at__gt=since, created_at__lte=until, hidden_at__isnull=True)
-        .exclude(parent__hidden_at__isnull=False)
+        _digest_queryset(since=since, until=until)
         .select_related("author__profile", "parent")
         .order_by("created_at", "pk")
     )
 
 
-def digests_send(*, now=None) -> int:
-    """Send each daily or weekly digest that is due; returns how many were sent.
+def digest_posts_exist(*, since, until) -> bool:
+    """Whether a digest of (since, until] would hold anything."""
+    return _digest_queryset(since=since, until=until).exists()
 
-    Due is computed from the database (`digest_covered_until`), so a missed run sends late
-    rather than never, and a rerun sends nothing twice: each subscription is locked, its
-    digest sent and its cover moved in one transaction.
+
+def digests_enqueue(*, now=None) -> int:
+    """Record each daily or weekly digest that is due in the outbox; returns how many.
+
+    Due is computed from the database (`digest_covered_until`), so a missed run records late
+    rather than never, and a rerun records nothing twice: each subscription is locked, its
+    digest recorded and its cover moved in one transaction. A digest covers the period
+    (cover, now]; the next one starts where it ends, so no post is in two digests.
     """
     now = now or timezone.now()
-    sent = 0
+    recorded = 0
     for delivery, period in DIGEST_PERIODS.items():
         due = Subscription.objects.filter(
             delivery=delivery, digest_covered_until__lte=now - period, user__is_active=True
         ).values_list("pk", flat=True)
         for pk in list(due):
             try:
-                sent += _digest_send_one(pk=pk, period=period, now=now)
+                recorded += _digest_enqueue_one(pk=pk, period=period, now=now)
             except SoftTimeLimitExceeded:
                 raise
             except Exception as exc:  # one failing digest must not stop the others
                 logger.error("directory: digest %s failed (%s)", pk, type(exc).__name__)
-    return sent
+    return recorded
 
 
-def _digest_send_one(*, pk: int, period: timedelta, now) -> int:
-    """Send subscription `pk`'s digest if still due; 1 if an e-mail went out."""
-    with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update(skip_locked=True)
-            .select_related("user")
-            .filter(pk=pk, digest_covered_until__lte=now - period)
-            .first()
+@transaction.atomic
+def _digest_enqueue_one(*, pk: int, period: timedelta, now) -> int:
+    """Record subscription `pk`'s digest if still due and not empty, and move its cover to
+    `now`; 1 if a digest was recorded. (The worker renders it from the posts of its period
+    still shown when it sends it: directory.emails.directory_digest.)"""
+    subscription = (
+        Subscription.objects.select_for_update(skip_locked=True)
+        .select_related("user")
+        .filter(pk=pk, digest_covered_until__lte=now - period)
+        .first()
+    )
+    if subscription is None:
+        return 0
+    since = subscription.digest_covered_until
+    found = digest_posts_exist(since=since, until=now)
+    if found:
+        email_enqueue(
+            key=f"{DIGEST_EMAIL}:{subscription.pk}:{now.isoformat()}",
+            kind=DIGEST_EMAIL,
+            to=subscription.user.email,
+            context={
+                "subscription": subscription.pk,
+                "delivery": subscription.delivery,
+                "since": since.isoformat(),
+                "until": now.isoformat(),
+            },
         )
-        if subscription is None:
-            return 0
-        posts = digest_posts(since=subscription.digest_covered_until, until=now)
-        if posts:
-            digest_email(subscription=subscription, posts=posts).send()
-        subscription.digest_covered_until = now
-        subscription.save(update_fields=["digest_covered_until"])
-    return 1 if posts else 0
-
-
-def digest_email(*, subscription: Subscription, posts: list[Post]) -> EmailMessage:
-    user = subscription.user
-    label = _("weekly digest") if subscription.delivery == "weekly" else _("daily digest")
-    body = render_to_string(
-        "directory/emails/digest.txt",
-        {
-            "label": label,
-            "items": [
-                {
-                    "post": p,
-                    "author": author_name(p.author),
-                    "url": society_url(f"/directory/posts/{p.thread.pk}/"),
-                }
-                for p in posts
-            ],
-            "settings_url": society_url("/directory/settings/"),
-        },
-    )
-    count = len(posts)
-    subject = f"[{settings.SOCIETY_NAME} directory] Your {label}: {count} new post" + (
-        "s" if count != 1 else ""
-    )
-    headers = {
-        **_list_headers(user=user),
-        "Message-ID": make_msgid("digest", domain=settings.DIRECTORY_LIST_ID),
-    }
-    return EmailMessage(subject, body, to=[user.email], headers=headers)
+    subscription.digest_covered_until = now
+    subscription.save(update_fields=["digest_covered_until"])
+    return 1 if found else 0
 
 
 # --- Moderation (society admins) ----------------------------------------------------------------

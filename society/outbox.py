@@ -12,6 +12,7 @@ Message-ID).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
@@ -28,6 +29,8 @@ from .timezones import zone_get
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "crossschema.email_send"
+SEND_MANY_TASK = "crossschema.emails_send"
+SEND_MANY_CHUNK = 100  # e-mails per task: short tasks, shared out among the workers
 
 
 class EmailNoLongerApplies(Exception):
@@ -73,6 +76,60 @@ def _send_soon(email_id: int) -> None:
     """Ask the worker to send now. If the broker is down this fails (logged, never a 500):
     the row waits, and the sweep sends it once the broker is back."""
     current_app.send_task(SEND_TASK, args=[email_id])
+
+
+def emails_enqueue_many(
+    *,
+    kind: str,
+    emails: Iterable[tuple[str, str, dict]],
+    group: PeerGroup | None = None,
+    send_after: datetime | None = None,
+) -> int:
+    """Record many e-mails of one kind, each a (key, to, context) as for `email_enqueue`, in
+    one bulk insert, and have them sent after the current transaction commits, by tasks of
+    SEND_MANY_CHUNK e-mails each (the sweep sends whatever a lost task leaves).
+
+    A key recorded already is left as it is (nothing is sent twice). Returns how many keys
+    were offered. Queries: a bulk insert per thousand rows and one to find their ids.
+    """
+    now = timezone.now()
+    send_after = send_after or now
+    rows = [
+        OutboundEmail(
+            key=key[:200],
+            kind=kind,
+            to=to,
+            group=group,
+            context=context or {},
+            created_at=now,
+            send_after=send_after,
+            message_id=make_msgid(domain=settings.HORIZONTAL_BASE_HOST),
+        )
+        for key, to, context in emails
+    ]
+    if not rows:
+        return 0
+    with transaction.atomic():
+        OutboundEmail.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        if send_after > now:
+            return len(rows)
+        # (ignore_conflicts leaves the new rows without their ids: read them back by key)
+        email_ids = list(
+            OutboundEmail.objects.filter(
+                key__in=[row.key for row in rows], sent_at__isnull=True, skipped_at__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    transaction.on_commit(lambda: _send_many_soon(email_ids), robust=True)
+    return len(rows)
+
+
+def _send_many_soon(email_ids: list[int]) -> None:
+    """Ask the workers to send these now, in chunks. A broker outage stops this (logged, never
+    a 500): the rows wait for the sweep. (A row sent twice over is sent once: see email_send.)"""
+    for start in range(0, len(email_ids), SEND_MANY_CHUNK):
+        current_app.send_task(SEND_MANY_TASK, args=[email_ids[start : start + SEND_MANY_CHUNK]])
 
 
 def emails_due(*, limit: int = 500) -> QuerySet[OutboundEmail]:

@@ -21,9 +21,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from crossschema.outbox import email_send, emails_send_due
 from directory import services
 from directory.inbound import handle_inbound, reply_text, strip_quotes
 from directory.models import Post
+from society.models import OutboundEmail
 from tests.conftest import ROOT, process_env
 
 QUOTE = (
@@ -78,6 +80,12 @@ def replies(thread: Post) -> list[Post]:
     return list(Post.objects.filter(parent=thread))
 
 
+def sent() -> list:
+    """What the worker sends of what was recorded in the outbox (its sweep, run here)."""
+    emails_send_due()
+    return mail.outbox
+
+
 # --- posted: only the new text ------------------------------------------------------------------
 
 
@@ -93,7 +101,7 @@ def test_a_plain_reply_posts_only_the_new_text(thread, world):
     assert reply.author == world.bob
     assert reply.source == "email"
     assert reply.kind == Post.Kind.REPLY
-    assert mail.outbox == []
+    assert sent() == []
 
 
 def test_the_reply_address_is_found_in_the_headers_without_an_envelope_recipient(thread, world):
@@ -283,7 +291,7 @@ def test_a_stranger_with_a_members_reply_address_posts_nothing_and_gets_no_mail(
     assert status == 67  # EX_NOUSER: the mail server refuses it
     assert stderr.strip() == STRANGER_LINE
     assert replies(thread) == []
-    assert mail.outbox == []
+    assert sent() == []
 
 
 @pytest.mark.parametrize(
@@ -302,7 +310,7 @@ def test_only_the_member_the_address_was_made_for_may_use_it(thread, world, send
 
     assert result.status == "unknown_sender"
     assert replies(thread) == []
-    assert mail.outbox == []
+    assert sent() == []
 
 
 def test_a_forged_or_garbled_reply_address_posts_nothing(thread, world):
@@ -323,7 +331,7 @@ def test_a_forged_or_garbled_reply_address_posts_nothing(thread, world):
         assert status == 67, address
         assert "only takes replies" in stderr
     assert Post.objects.filter(parent=thread).count() == 0
-    assert mail.outbox == []
+    assert sent() == []
 
 
 def test_a_garbled_token_in_the_headers_is_not_mistaken_for_the_address(thread, world):
@@ -352,7 +360,7 @@ def test_an_out_of_office_reply_is_dropped_quietly(thread, world, header):
     assert pipe(raw, recipient=to) == (0, "")  # the mail server drops it: no bounce, no loop
 
     assert replies(thread) == []
-    assert mail.outbox == []
+    assert sent() == []
 
 
 def test_an_auto_submitted_no_header_is_a_person_writing(thread, world):
@@ -380,7 +388,7 @@ def test_a_reply_to_a_locked_thread_is_not_posted_and_the_member_is_told(thread,
     assert pipe(raw, recipient=to) == (0, "")  # handled: the member hears from us
 
     assert replies(thread) == []
-    (notice,) = mail.outbox
+    (notice,) = sent()
     assert notice.to == [world.bob.email]
     assert notice.subject == "Your reply was not posted"
     assert "this thread is locked" in notice.body
@@ -399,7 +407,7 @@ def test_a_banned_member_replying_by_mail_is_not_posted_and_is_told(thread, worl
     assert pipe(plain(world.bob.email, to, "Let me back in"), recipient=to)[0] == 0
 
     assert replies(thread) == []
-    (notice,) = mail.outbox
+    (notice,) = sent()
     assert notice.to == [world.bob.email]
     assert "you may not post to the directory" in notice.body
 
@@ -411,7 +419,7 @@ def test_a_reply_to_a_hidden_thread_is_not_posted_and_does_not_link_to_it(thread
     assert pipe(plain(world.bob.email, to, "Still keen"), recipient=to)[0] == 0
 
     assert replies(thread) == []
-    (notice,) = mail.outbox
+    (notice,) = sent()
     assert "no longer shown" in notice.body
     assert "/directory/posts/" not in notice.body
 
@@ -422,7 +430,7 @@ def test_a_reply_with_nothing_but_the_quote_is_not_posted_and_the_member_is_told
     assert pipe(plain(world.bob.email, to, f"\n{QUOTE}\n-- \nBob"), recipient=to)[0] == 0
 
     assert replies(thread) == []
-    (notice,) = mail.outbox
+    (notice,) = sent()
     assert notice.to == [world.bob.email]
     assert "no new text" in notice.body
 
@@ -434,7 +442,36 @@ def test_a_verified_second_address_is_answered_at_the_account_address(thread, wo
 
     pipe(plain("bob.t@gmail.example", to, "Late"), recipient=to)
 
-    assert [m.to for m in mail.outbox] == [[world.bob.email]]
+    assert [m.to for m in sent()] == [[world.bob.email]]
+
+
+def test_a_message_handed_over_twice_is_refused_once(thread, world):
+    services.post_moderate(post=thread, by=world.sam, action="lock", reason="Settled.")
+    to = services.reply_address(post=thread, user=world.bob)
+    raw = plain(world.bob.email, to, "Am I in?")
+
+    assert handle_inbound(raw, to).status == "refused"
+    assert handle_inbound(raw, to).status == "refused"  # the mail server tried again
+
+    assert [m.to for m in sent()] == [[world.bob.email]]
+    (recorded,) = OutboundEmail.objects.filter(kind="directory_refusal")
+    assert recorded.context == {
+        "user": world.bob.pk,
+        "thread": thread.pk,
+        "reason": "locked",
+        "in_reply_to": recorded.context["in_reply_to"],
+    }
+    assert "Am I in?" not in str(recorded.context)  # ids and codes, never what was written
+
+
+def test_a_refusal_for_an_account_closed_before_it_is_sent_is_not_sent(thread, world):
+    services.post_moderate(post=thread, by=world.sam, action="lock", reason="Settled.")
+    to = services.reply_address(post=thread, user=world.bob)
+    handle_inbound(plain(world.bob.email, to, "Hello"), to)
+    type(world.bob).objects.filter(pk=world.bob.pk).update(is_active=False)
+
+    assert sent() == []
+    assert OutboundEmail.objects.get(kind="directory_refusal").skipped_at is not None
 
 
 # --- privacy --------------------------------------------------------------------------------------
@@ -560,12 +597,15 @@ def test_the_command_as_a_mail_server_pipe_runs_it(committed, world, tmp_path):
         locked = mail_server_pipe(plain(world.bob.email, to, "One more"))
         assert locked.returncode == 0, locked.stderr.decode()
         assert len(replies(thread)) == 1
-        (sent,) = outbox.iterdir()
-        notice = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
-        assert notice["To"] == world.bob.email
-        assert notice["Subject"] == "Your reply was not posted"
-        assert "this thread is locked" in notice.get_content()
+        assert list(outbox.iterdir()) == []  # recorded by the pipe, sent by the worker
+        (recorded,) = OutboundEmail.objects.filter(kind="directory_refusal", to=world.bob.email)
+        assert email_send(recorded.pk)  # (as the worker does; the pipe's task went to memory://)
+        (notice,) = mail.outbox
+        assert notice.to == [world.bob.email]
+        assert notice.subject == "Your reply was not posted"
+        assert "this thread is locked" in notice.body
     finally:
+        OutboundEmail.objects.filter(kind="directory_refusal", to=world.bob.email).delete()
         Post.objects.filter(pk=thread.pk).delete()  # and its replies
 
 
@@ -591,7 +631,7 @@ def test_with_our_servers_dmarc_verdict_required_a_forged_from_posts_nothing(
         Authentication_Results="mx.horizontal.example; dmarc=fail header.from=lakeside.edu",
     )
     assert pipe(failed, recipient=to)[0] == 67
-    assert replies(thread) == [] and mail.outbox == []
+    assert replies(thread) == [] and sent() == []
     passed = plain(
         sender,
         to,
