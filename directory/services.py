@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
 from society.outbox import email_enqueue
+from society.reminders import reminder_clear, reminder_set
 from society.services import account_name_set
 from society.tokens import token_mac, token_valid
 from society.urls_helpers import society_url
 
 from .models import (
+    JOIN_REQUEST_NUDGE_AFTER,
     PROFILE_FIELDS,
     GoalSought,
     JoinRequest,
@@ -547,6 +549,13 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
             request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
     except IntegrityError:  # a pending one from a simultaneous double submit
         raise ValidationError(_("Your request is already with the group.")) from None
+    # Still unanswered in three days: its point-persons are nudged (the reminders' index).
+    reminder_set(
+        group=group,
+        kind="pp_join_request",
+        object_id=request.pk,
+        due_at=request.created_at + JOIN_REQUEST_NUDGE_AFTER,
+    )
     for point_person in group_point_persons(group=group):  # each told through the outbox
         email_enqueue(
             key=f"join-request:{request.pk}:{point_person.pk}",
@@ -555,6 +564,20 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
             context={"request": request.pk},
         )
     return request
+
+
+def join_request_reminders_keep() -> int:
+    """Index the three-day nudge of every pending join request (for requests made before the
+    index existed; idempotent). Returns how many it looked at."""
+    pending = JoinRequest.objects.filter(status=JoinRequest.Status.PENDING).select_related("group")
+    for request in pending:
+        reminder_set(
+            group=request.group,
+            kind="pp_join_request",
+            object_id=request.pk,
+            due_at=request.created_at + JOIN_REQUEST_NUDGE_AFTER,
+        )
+    return len(pending)
 
 
 @transaction.atomic
@@ -587,4 +610,5 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
             context={"request": request.pk},
         )
     request.save(update_fields=["status", "decided_at", "decided_by"])
+    reminder_clear(group=group, kind="pp_join_request", object_id=request.pk)
     return request

@@ -29,7 +29,7 @@ from ..scheduling import calendar_method, meeting_calendar
 from .confidential import group_data_key
 from .context import current_group, paused_refuse
 from .minutes import meeting_recordable_check, minutes_redact
-from .reminders import meeting_reminders_keep
+from .reminders import attendance_nudge_keep, commitment_nudge_keep, meeting_reminders_keep
 
 
 def _agenda_build(meeting: Meeting) -> None:
@@ -183,7 +183,7 @@ def meeting_update(
         meeting.sequence += 1
     meeting.full_clean()
     meeting.save()
-    meeting_reminders_keep(meeting)
+    meeting_reminders_keep(meeting, previous_start=previous)
     items = {item.pk: item for item in meeting.agenda.all()}
     for pk, text in (agenda or {}).items():
         item = items.get(pk)
@@ -268,6 +268,7 @@ def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -
     PeerGroup.objects.filter(pk=current_group().pk).filter(
         Q(last_meeting_at__isnull=True) | Q(last_meeting_at__lt=meeting.starts_at)
     ).update(last_meeting_at=meeting.starts_at)
+    attendance_nudge_keep(meeting)
 
 
 @transaction.atomic
@@ -348,11 +349,15 @@ def agenda_notes_texts(
 @transaction.atomic
 def commitment_add(*, meeting: Meeting, owner: User, text: str, actor: User) -> Commitment:
     """A member's action plan for the next meeting. Raises ValidationError for a cancelled
-    meeting or an empty plan."""
+    meeting or an empty plan.
+
+    Side effect: the owner is nudged about it halfway to the next meeting (the index)."""
     meeting_recordable_check(meeting, started=False)
     if not text.strip():
         raise ValidationError(_("Write the action plan."))
-    return Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())
+    commitment = Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())
+    commitment_nudge_keep(meeting)
+    return commitment
 
 
 @transaction.atomic
@@ -374,4 +379,5 @@ def commitment_review(*, commitment: Commitment, outcome: str, actor: User) -> C
     commitment.reviewed_at = timezone.now()
     commitment.reviewed_by = actor
     commitment.save(update_fields=["outcome", "reviewed_at", "reviewed_by"])
+    commitment_nudge_keep(commitment.meeting)  # none left open: no nudge
     return commitment
