@@ -37,9 +37,7 @@ from society.urls_helpers import group_url
 from .emails import reader
 from .models import PARTICIPANT_ROLES, Commitment, Meeting, Membership
 from .rules import (
-    ATTENDANCE_MEETINGS,
     attendance_low,
-    attendance_recent,
     charter_review_due,
     commitment_nudge_due,
     commitments_open,
@@ -231,29 +229,24 @@ def pp_no_meeting(email: OutboundEmail) -> EmailMessage:
 
 
 def attendance_recipients(meeting_id: int) -> list[User]:
-    low, latest = attendance_low()
-    return point_persons_recipients(meeting_id) if low and latest == meeting_id else []
+    """The point-persons, while attendance up to this meeting is still under half."""
+    low = attendance_low()
+    return point_persons_recipients(meeting_id) if low and low["latest"] == meeting_id else []
 
 
 def pp_attendance(email: OutboundEmail) -> EmailMessage:
-    low, latest = attendance_low()
     if current_group().lifecycle != current_group().Lifecycle.ACTIVE:
         raise EmailNoLongerApplies
-    if not low or latest != email.context["object"]:
+    low = attendance_low()
+    if not low or low["latest"] != email.context["object"]:
         raise EmailNoLongerApplies  # corrected since, or a later meeting's nudge tells
     user, _membership = reader(email, POINT_PERSON)
-    present, recorded, _recent = attendance_recent()
     return _message(
         user,
         subject=_("Attendance is under half: %(group)s"),
         template="emails/groups/pp_attendance.txt",
         path="/attendance/",
-        context={
-            "present": present,
-            "recorded": recorded,
-            "percent": round(100 * present / recorded),
-            "meetings": ATTENDANCE_MEETINGS,
-        },
+        context=low,
     )
 
 

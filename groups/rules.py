@@ -131,13 +131,19 @@ def attendance_recent() -> tuple[int, int, list[int]]:
     return figures["present"], figures["recorded"], recent
 
 
-def attendance_low() -> tuple[bool, int | None]:
-    """Whether attendance over the last three meetings held is under 50 % (with three meetings
-    held and recorded), and the latest of them."""
+def attendance_low() -> dict[str, int] | None:
+    """Attendance over the last three meetings held, when it is under 50 % (with three held
+    and recorded): present, recorded, percent, and the latest of those meetings; else None."""
     present, recorded, recent = attendance_recent()
-    if len(recent) < ATTENDANCE_MEETINGS or not recorded:
-        return False, None
-    return present / recorded < ATTENDANCE_WIN, recent[0]
+    if len(recent) < ATTENDANCE_MEETINGS or not recorded or present / recorded >= ATTENDANCE_WIN:
+        return None
+    return {
+        "present": present,
+        "recorded": recorded,
+        "percent": round(100 * present / recorded),
+        "meetings": ATTENDANCE_MEETINGS,
+        "latest": recent[0],
+    }
 
 
 def join_requests_waiting(group: PeerGroup, *, now: datetime | None = None):

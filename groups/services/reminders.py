@@ -87,8 +87,8 @@ def attendance_nudge_keep(meeting: Meeting) -> None:
     it again changes nothing; a correction that lifts it above half withdraws a nudge not yet
     sent)."""
     group = current_group()
-    low, latest = attendance_low()
-    if low and latest == meeting.pk:
+    low = attendance_low()
+    if low and low["latest"] == meeting.pk:
         reminder_set(
             group=group,
             kind="pp_attendance",
