@@ -523,7 +523,8 @@ def group_is_open(group: PeerGroup) -> bool:
 
 @transaction.atomic
 def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRequest:
-    """Ask to join `group`; its point-persons are told by e-mail (the message, not the profile).
+    """Ask to join `group`; its point-persons are told by e-mail (the message, not the profile),
+    and nudged if it is still unanswered three days later (the reminders' index).
 
     Raises ValidationError if the group has no open seat, the member is in it already, or a
     request is already waiting.
@@ -584,7 +585,8 @@ def join_request_reminders_keep() -> int:
 def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> JoinRequest:
     """Record the point-person's answer. Accepting takes a seat (the group's service,
     groups.services.join_requests.join_request_answer, then invites the member); declining
-    tells them kindly. The caller checks the role.
+    tells them kindly. The caller checks the role. The point-persons' three-day nudge about
+    it is withdrawn.
 
     Raises ValidationError if the request was already answered or no seat is left.
     """

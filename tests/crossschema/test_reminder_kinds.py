@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db.models import F
@@ -16,10 +17,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from crossschema.outbox import RENDERERS, emails_send_due
-from crossschema.reminders import RECIPIENTS, reminders_group
+from crossschema.reminders import RECIPIENTS, register_reminder, reminders_group
 from directory.models import JoinRequest
 from directory.services import join_request_create, join_request_decide
-from groups.models import Charter, Commitment, Meeting, Mission, MissionReview
+from groups.models import Charter, Commitment, Meeting, Membership, Mission, MissionReview
 from groups.rules import add_months
 from groups.services.charter import charter_update
 from groups.services.meetings import (
@@ -93,6 +94,10 @@ def test_every_kind_is_registered_with_recipients_and_a_renderer_under_its_choic
     ):
         assert kind in RECIPIENTS and kind in RENDERERS and kind in KIND_CHOICE
     assert "admin_applications" in RENDERERS
+    with pytest.raises(ValueError, match="KIND_CHOICE"):
+        register_reminder("survey_reopened", lambda _id: [], lambda _email: None)
+    with pytest.raises(ValueError, match="registered already"):
+        register_reminder("mission_review", lambda _id: [], lambda _email: None)
 
 
 def test_a_commitment_nudge_reaches_each_owner_halfway_once_in_their_zone(db, world):
@@ -249,12 +254,16 @@ def test_the_mission_review_reaches_every_participating_member(db, world):
 
     _time_passes(world.alpha, timedelta(days=183))
     assert _dispatch(world.alpha, "mission_review") == 3  # Alice, Bob, Carol; not Erin
+    with tenant_context(world.alpha):  # Bob left before the mail server took it
+        Membership.objects.filter(user=world.bob).update(is_active=False)
     mail.outbox.clear()
     emails_send_due()
     sent = {m.to[0]: m for m in _mail("Time to look at your mission again")}
-    assert set(sent) == {world.alice.email, world.bob.email, world.carol.email}
+    assert set(sent) == {world.alice.email, world.carol.email}
     assert "record the review" in sent[world.alice.email].body
-    assert "a point-person records the review" in sent[world.bob.email].body
+    assert "a point-person records the review" in sent[world.carol.email].body
+    with tenant_context(world.alpha):
+        Membership.objects.filter(user=world.bob).update(is_active=True)
     assert all("/mission/" in m.body for m in sent.values())
 
     # Once sent, the next reminder waits for the next review; then one recorded, due, and
@@ -369,6 +378,12 @@ def test_the_backfill_indexes_groups_older_than_the_index_and_is_idempotent(db, 
         for row in ReminderDue.objects.values_list("group_id", "kind", "object_id", "due_at")
         if row[3] > timezone.now() or not row[1].startswith("meeting_")
     }  # (a past meeting's reminders are history: the backfill leaves them out)
+    beta = PeerGroup.objects.get(pk=world.beta.pk)  # no meeting, norms never saved
+    provisioned = {(k, d) for g, k, _o, d in before if g == beta.pk}
+    assert provisioned == {
+        ("charter_review", add_months(beta.ready_at, 12)),  # indexed when it became ready
+        ("pp_no_meeting", beta.ready_at + timedelta(days=45)),
+    }
     ReminderDue.objects.all().delete()  # as before the index existed
 
     call_command("reminders_backfill")
