@@ -80,7 +80,9 @@ def meeting_schedule(
     records a meeting that already took place (tests, the demo data and the benchmarks write
     history with it; no page passes it).
 
-    Side effects: an .ics invitation to every participating member (the outbox).
+    Side effects: an .ics invitation to every participating member (the outbox); the
+    reminders' index (its reminders, the point-persons' no-meeting nudge, the commitment
+    nudge of the meeting before it).
     """
     paused_refuse()
     if not allow_past:
@@ -149,7 +151,8 @@ def meeting_update(
     Raises ValidationError for a cancelled meeting, a move into the past, a move of a meeting
     already recorded, a note-taker who does not take part, or an empty agenda item.
     Side effects: SEQUENCE goes up when what calendars show changes; a moved meeting is
-    e-mailed (the outbox) to every participating member with its new .ics (same UID).
+    e-mailed (the outbox) to every participating member with its new .ics (same UID); the
+    reminders' index follows a move.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at is not None:
@@ -204,7 +207,8 @@ def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
     """Cancel a meeting that has not been recorded. Raises ValidationError otherwise.
 
     Side effects: SEQUENCE goes up; every participating member is e-mailed (the outbox) the
-    cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID).
+    cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID); its reminders
+    are withdrawn and the nudges it moved are set again.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at is not None:
@@ -255,7 +259,9 @@ def meeting_invitations_record(
 def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -> None:
     """Record who came, for every active member who attends meetings.
 
-    Raises ValidationError for a cancelled meeting or one that has not started."""
+    Raises ValidationError for a cancelled meeting or one that has not started.
+    Side effect: the point-persons' nudge when attendance over the last three meetings is
+    under half (the reminders' index)."""
     meeting_recordable_check(meeting, started=True)
     members = Membership.objects.filter(is_active=True).exclude(role=Membership.Role.EVALUATOR)
     for user_id in members.values_list("user_id", flat=True):
