@@ -24,8 +24,6 @@ from django.utils.translation import gettext as _
 
 from directory import emails as directory_emails
 from groups import emails as group_emails
-from groups import reminders as group_reminders
-from groups.services.reminders import MEETING_REMINDERS
 from society import emails as society_emails
 from society import notifications
 from society.models import OutboundEmail, User
@@ -33,12 +31,14 @@ from society.outbox import EmailNoLongerApplies, email_into_digest, emails_due, 
 from society.urls_helpers import society_url
 
 from .fanout import inside
+from .reminders import REMINDER_RENDERERS
 
 logger = logging.getLogger(__name__)
 
 # kind -> how it reads. A kind about a group is rendered inside that group's schema.
 RENDERERS: dict[str, Callable[[OutboundEmail], EmailMessage]] = {
-    **{kind: group_reminders.meeting_reminder for kind in MEETING_REMINDERS},
+    **REMINDER_RENDERERS,  # every kind of reminder (crossschema.reminders.register_reminder)
+    "admin_applications": society_emails.admin_applications,
     "application_state": society_emails.application_state,
     "institution_identity_changed": society_emails.institution_identity_changed,
     "identity_confirm": society_emails.identity_confirm,

@@ -15,6 +15,7 @@ from groups.models import Membership
 from groups.services.invitations import invitation_create, invitation_email_send
 from groups.services.membership import membership_add
 from groups.services.mission import mission_adopt
+from groups.services.reminders import group_reminders_keep
 from society.models import GroupApplication, GroupDomain, PeerGroup
 from society.schema_copy import schema_copy
 from society.services import group_provision_lock, group_schema_drop, group_status_set
@@ -69,6 +70,8 @@ def group_provision(
                     with tenant_context(group):
                         populate(group)
                 group_status_set(group, PeerGroup.Status.READY)
+                with tenant_context(group):
+                    group_reminders_keep()  # the norms' review, "no meeting yet" in 45 days
         except Exception as exc:
             GroupDomain.objects.filter(tenant=group).delete()
             group_schema_drop(schema_name=group.schema_name)

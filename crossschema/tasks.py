@@ -6,6 +6,7 @@ from celery import shared_task
 
 from society.models import GroupApplication, PeerGroup
 from society.outbox import SEND_MANY_TASK
+from society.reminders import admin_applications_remind
 from society.services import APPLICATION_PROVISION_TASK
 
 from .outbox import email_send, emails_send, emails_send_due
@@ -73,3 +74,10 @@ def reminders_dispatch_task() -> int:
 @shared_task(name="crossschema.reminders_group")
 def reminders_group_task(group_id: int, reminder_ids: list[int]) -> int:
     return reminders_group(group_id, reminder_ids)
+
+
+@shared_task(name="crossschema.admin_applications_remind")
+def admin_applications_remind_task() -> int:
+    """Daily (beat): applications undecided for more than seven days, to each society admin
+    once (the public schema only: no group is entered)."""
+    return admin_applications_remind()

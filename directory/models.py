@@ -3,6 +3,8 @@ to join groups with open seats. Nothing here comes from inside a group's schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -264,6 +266,11 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.by_id}"
+
+
+# A join request still unanswered after this long is a nudge to the group's point-persons
+# (groups.rules.join_requests_waiting; the reminder is indexed by directory.services).
+JOIN_REQUEST_NUDGE_AFTER = timedelta(days=3)
 
 
 def open_to_requests() -> models.Q:

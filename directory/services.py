@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from society.inputs import single_line
 from society.models import MembershipIndex, PeerGroup, User
 from society.outbox import email_enqueue, emails_enqueue_many
+from society.reminders import reminder_clear, reminder_set
 from society.services import account_name_set
 from society.tokens import token_mac, token_valid
 
 from .models import (
+    JOIN_REQUEST_NUDGE_AFTER,
     PROFILE_FIELDS,
     GoalSought,
     JoinRequest,
@@ -449,7 +451,8 @@ def group_is_open(group: PeerGroup) -> bool:
 
 @transaction.atomic
 def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRequest:
-    """Ask to join `group`; its point-persons are told by e-mail (the message, not the profile).
+    """Ask to join `group`; its point-persons are told by e-mail (the message, not the profile),
+    and nudged if it is still unanswered three days later (the reminders' index).
 
     Raises ValidationError if the group has no open seat, the member is in it already, or a
     request is already waiting.
@@ -475,6 +478,13 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
             request = JoinRequest.objects.create(user=user, group=group, message=message[:2000])
     except IntegrityError:  # a pending one from a simultaneous double submit
         raise ValidationError(_("Your request is already with the group.")) from None
+    # Still unanswered in three days: its point-persons are nudged (the reminders' index).
+    reminder_set(
+        group=group,
+        kind="pp_join_request",
+        object_id=request.pk,
+        due_at=request.created_at + JOIN_REQUEST_NUDGE_AFTER,
+    )
     for point_person in group_point_persons(group=group):  # each told through the outbox
         email_enqueue(
             key=f"join-request:{request.pk}:{point_person.pk}",
@@ -485,11 +495,26 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
     return request
 
 
+def join_request_reminders_keep() -> int:
+    """Index the three-day nudge of every pending join request (for requests made before the
+    index existed; idempotent). Returns how many it looked at."""
+    pending = JoinRequest.objects.filter(status=JoinRequest.Status.PENDING).select_related("group")
+    for request in pending:
+        reminder_set(
+            group=request.group,
+            kind="pp_join_request",
+            object_id=request.pk,
+            due_at=request.created_at + JOIN_REQUEST_NUDGE_AFTER,
+        )
+    return len(pending)
+
+
 @transaction.atomic
 def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> JoinRequest:
     """Record the point-person's answer. Accepting takes a seat (the group's service,
     groups.services.join_requests.join_request_answer, then invites the member); declining
-    tells them kindly. The caller checks the role.
+    tells them kindly. The caller checks the role. The point-persons' three-day nudge about
+    it is withdrawn.
 
     Raises ValidationError if the request was already answered or no seat is left.
     """
@@ -515,4 +540,5 @@ def join_request_decide(*, request: JoinRequest, by: User, accept: bool) -> Join
             context={"request": request.pk},
         )
     request.save(update_fields=["status", "decided_at", "decided_by"])
+    reminder_clear(group=group, kind="pp_join_request", object_id=request.pk)
     return request

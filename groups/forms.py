@@ -46,6 +46,7 @@ class CharterForm(InputPolicyMixin, forms.ModelForm):
             "work_between_meetings",
             "email_any_time",
             "pledge",
+            "review_every_months",
         ]
 
 

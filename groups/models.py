@@ -168,6 +168,12 @@ class Charter(models.Model):
         CHECK_IN = "check_in", _("Free-form check-ins")
         MIXED = "mixed", _("Both, alternating")
 
+    class ReviewEvery(models.IntegerChoices):
+        QUARTER = 3, _("Every three months")
+        HALF_YEAR = 6, _("Every six months")
+        YEAR = 12, _("Every year")
+        NEVER = 0, _("Never (no reminder)")
+
     singleton = models.BooleanField(default=True, unique=True)
     agenda_setter = models.CharField(
         _("who sets the agenda"), max_length=200, default="The point-person, with input from all"
@@ -184,6 +190,13 @@ class Charter(models.Model):
         default="What is shared in this group stays in this group. Minutes leave out anything "
         "marked confidential.",
     )
+    review_every_months = models.PositiveSmallIntegerField(
+        _("look at the norms again"),
+        choices=ReviewEvery.choices,
+        default=ReviewEvery.YEAR,
+        help_text=_("Every member is reminded when the norms are due for a look."),
+    )
+    # Saving the norms, changed or not, counts as reviewing them.
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

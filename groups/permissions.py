@@ -33,6 +33,12 @@ def can_check_workers(membership: Membership | None) -> bool:
     return _is_point_person(membership)
 
 
+def can_see_group_nudges(membership: Membership | None) -> bool:
+    """The point-persons' nudges on the dashboard (no meeting planned, low attendance, join
+    requests waiting): theirs, as the reminders are."""
+    return _is_point_person(membership)
+
+
 def can_manage_members(membership: Membership | None) -> bool:
     return _is_point_person(membership)
 

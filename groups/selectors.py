@@ -10,18 +10,15 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
-    OuterRef,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.utils import timezone
 
-from society.models import Institution, User
+from society.models import Institution, PeerGroup, User
 
 from .models import (
-    MISSION_REVIEW_EVERY,
     Achievement,
     AgendaItem,
     Attendance,
@@ -35,6 +32,13 @@ from .models import (
     PollVote,
     SchedulingPoll,
     WorkerCheck,
+)
+from .rules import (
+    attendance_low,
+    charter_review_due,
+    join_requests_waiting,
+    no_meeting_due,
+    review_due,
 )
 from .scheduling import rank_slots
 from .services.meetings import agenda_notes_texts
@@ -85,25 +89,6 @@ def meeting_next() -> Meeting | None:
         .order_by("starts_at")
         .first()
     )
-
-
-def review_due(*, adopted_at: datetime, last_reviewed_at: datetime | None) -> datetime:
-    """When a mission next comes up for review: six months after its last review, or after
-    its adoption if it was never reviewed."""
-    return (last_reviewed_at or adopted_at) + MISSION_REVIEW_EVERY
-
-
-def mission_review_due() -> datetime | None:
-    """When the mission in force next comes up for review, if the group has one."""
-    last_review = MissionReview.objects.filter(mission=OuterRef("pk")).order_by("-reviewed_at")
-    mission = (
-        Mission.objects.annotate(last_reviewed_at=Subquery(last_review.values("reviewed_at")[:1]))
-        .order_by("-version")
-        .first()
-    )
-    if mission is None:
-        return None
-    return review_due(adopted_at=mission.adopted_at, last_reviewed_at=mission.last_reviewed_at)
 
 
 def meeting_get(*, pk: int) -> Meeting | None:
@@ -302,6 +287,34 @@ def dashboard_get(*, user_id: int, limit: int = 10) -> dict[str, object]:
         "recent_minutes": [_parse_times(m, "published_at") for m in minutes],
         "recent_wins": wins,
         "memberships": members,
+    }
+
+
+def reviews_due(*, group: PeerGroup, mission_due: datetime | None) -> list[dict[str, object]]:
+    """The reviews coming up on the dashboard, soonest first: the mission's (`mission_due`, as
+    dashboard_get read it) and the norms' at the group's rhythm (groups.rules, as the
+    reminders). One query."""
+    reviews = [{"what": "mission", "due": mission_due}] if mission_due else []
+    charter_due = charter_review_due(group)
+    if charter_due is not None:
+        reviews.append({"what": "charter", "due": charter_due})
+    return sorted(reviews, key=lambda r: r["due"])
+
+
+def point_person_nudges(*, group: PeerGroup) -> dict[str, object] | None:
+    """What the point-persons' reminders are about, as it stands now (the same rules,
+    groups.rules): no meeting held or planned for 45 days (since when), attendance under half
+    over the last three meetings (the figures, never names), join requests unanswered for
+    more than three days (how many). None for a paused or concluded group, which gets no
+    reminders either. Four queries."""
+    if group.lifecycle != PeerGroup.Lifecycle.ACTIVE:
+        return None
+    now = timezone.now()
+    quiet_since = no_meeting_due(group)
+    return {
+        "no_meeting": quiet_since is not None and quiet_since <= now,
+        "attendance": attendance_low(),
+        "join_requests": join_requests_waiting(group, now=now).count(),
     }
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -17,7 +19,9 @@ from .models import (
     User,
 )
 from .outbox import EmailNoLongerApplies
+from .reminders import APPLICATION_WAITING
 from .services import identity_confirmation_token
+from .timezones import zone_get
 from .urls_helpers import society_url
 
 
@@ -41,6 +45,38 @@ def application_state(email: OutboundEmail) -> EmailMessage:
         "state": label.lower(),
     }
     return EmailMessage(subject=subject, body=body, to=[email.to])
+
+
+def admin_applications(email: OutboundEmail) -> EmailMessage:
+    """A group application waiting more than seven days for a decision, to one society admin
+    (still an admin, the application still undecided since the same submission), in their
+    zone, with the link to review it. Nothing but its name and when it was submitted."""
+    reader = User.objects.filter(
+        pk=email.context["user"], is_society_admin=True, is_active=True
+    ).first()
+    application = GroupApplication.objects.filter(
+        pk=email.context["object"], state=GroupApplication.State.SUBMITTED
+    ).first()
+    due = datetime.fromisoformat(email.context["due"])
+    if (
+        reader is None
+        or application is None
+        or application.updated_at + APPLICATION_WAITING != due  # returned and sent again
+    ):
+        raise EmailNoLongerApplies
+    zone = zone_get(reader.time_zone)
+    with timezone.override(zone):
+        body = render_to_string(
+            "emails/society/admin_applications.txt",
+            {
+                "application": application,
+                "submitted_at": application.updated_at,
+                "zone": zone.key,
+                "url": society_url(f"/manage/applications/{application.pk}/"),
+            },
+        )
+    subject = _("Waiting for a decision: the application “%(name)s”") % {"name": application.name}
+    return EmailMessage(subject=subject, body=body, to=[reader.email])
 
 
 def institution_identity_changed(email: OutboundEmail) -> EmailMessage:

@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Once a day; the outbox key makes a second run (or a rerun) record nothing twice.
+    "remind-admins-of-waiting-applications": {
+        "task": "crossschema.admin_applications_remind",
+        "schedule": 86400.0,
+    },
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
     "directory-follow-accounts": {
         "task": "directory.profiles_follow_accounts",

@@ -13,6 +13,7 @@ from ..models import (
     Charter,
     Membership,
 )
+from .reminders import charter_review_keep
 
 
 def charter_get() -> Charter:
@@ -23,7 +24,10 @@ def charter_get() -> Charter:
 
 @transaction.atomic
 def charter_update(*, actor: User, **fields: object) -> Charter:
-    """Change the norms. Raises ValidationError for an empty pledge."""
+    """Change the norms (saving them unchanged records that they were looked at). Raises
+    ValidationError for an empty pledge.
+
+    Side effect: the next reminder to look at them is due at the group's rhythm (the index)."""
     charter = charter_get()
     for name, value in fields.items():
         setattr(charter, name, value)
@@ -32,6 +36,7 @@ def charter_update(*, actor: User, **fields: object) -> Charter:
     charter.updated_at = timezone.now()
     charter.full_clean()
     charter.save()
+    charter_review_keep()
     return charter
 
 

@@ -29,7 +29,7 @@ from ..scheduling import calendar_method, meeting_calendar
 from .confidential import group_data_key
 from .context import current_group, paused_refuse
 from .minutes import meeting_recordable_check, minutes_redact
-from .reminders import meeting_reminders_keep
+from .reminders import attendance_nudge_keep, commitment_nudge_keep, meeting_reminders_keep
 
 
 def _agenda_build(meeting: Meeting) -> None:
@@ -80,7 +80,9 @@ def meeting_schedule(
     records a meeting that already took place (tests, the demo data and the benchmarks write
     history with it; no page passes it).
 
-    Side effects: an .ics invitation to every participating member (the outbox).
+    Side effects: an .ics invitation to every participating member (the outbox); the
+    reminders' index (its reminders, the point-persons' no-meeting nudge, the commitment
+    nudge of the meeting before it).
     """
     paused_refuse()
     if not allow_past:
@@ -149,7 +151,8 @@ def meeting_update(
     Raises ValidationError for a cancelled meeting, a move into the past, a move of a meeting
     already recorded, a note-taker who does not take part, or an empty agenda item.
     Side effects: SEQUENCE goes up when what calendars show changes; a moved meeting is
-    e-mailed (the outbox) to every participating member with its new .ics (same UID).
+    e-mailed (the outbox) to every participating member with its new .ics (same UID); the
+    reminders' index follows a move.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at is not None:
@@ -183,7 +186,7 @@ def meeting_update(
         meeting.sequence += 1
     meeting.full_clean()
     meeting.save()
-    meeting_reminders_keep(meeting)
+    meeting_reminders_keep(meeting, previous_start=previous)
     items = {item.pk: item for item in meeting.agenda.all()}
     for pk, text in (agenda or {}).items():
         item = items.get(pk)
@@ -204,7 +207,8 @@ def meeting_cancel(*, meeting: Meeting, actor: User) -> Meeting:
     """Cancel a meeting that has not been recorded. Raises ValidationError otherwise.
 
     Side effects: SEQUENCE goes up; every participating member is e-mailed (the outbox) the
-    cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID).
+    cancellation with an .ics (METHOD:CANCEL, STATUS:CANCELLED, the same UID); its reminders
+    are withdrawn and the nudges it moved are set again.
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.cancelled_at is not None:
@@ -255,7 +259,9 @@ def meeting_invitations_record(
 def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -> None:
     """Record who came, for every active member who attends meetings.
 
-    Raises ValidationError for a cancelled meeting or one that has not started."""
+    Raises ValidationError for a cancelled meeting or one that has not started.
+    Side effect: the point-persons' nudge when attendance over the last three meetings is
+    under half (the reminders' index)."""
     meeting_recordable_check(meeting, started=True)
     members = Membership.objects.filter(is_active=True).exclude(role=Membership.Role.EVALUATOR)
     for user_id in members.values_list("user_id", flat=True):
@@ -268,6 +274,7 @@ def attendance_record(*, meeting: Meeting, present_ids: set[int], actor: User) -
     PeerGroup.objects.filter(pk=current_group().pk).filter(
         Q(last_meeting_at__isnull=True) | Q(last_meeting_at__lt=meeting.starts_at)
     ).update(last_meeting_at=meeting.starts_at)
+    attendance_nudge_keep(meeting)
 
 
 @transaction.atomic
@@ -348,11 +355,15 @@ def agenda_notes_texts(
 @transaction.atomic
 def commitment_add(*, meeting: Meeting, owner: User, text: str, actor: User) -> Commitment:
     """A member's action plan for the next meeting. Raises ValidationError for a cancelled
-    meeting or an empty plan."""
+    meeting or an empty plan.
+
+    Side effect: the owner is nudged about it halfway to the next meeting (the index)."""
     meeting_recordable_check(meeting, started=False)
     if not text.strip():
         raise ValidationError(_("Write the action plan."))
-    return Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())
+    commitment = Commitment.objects.create(meeting=meeting, owner=owner, text=text.strip())
+    commitment_nudge_keep(meeting)
+    return commitment
 
 
 @transaction.atomic
@@ -374,4 +385,5 @@ def commitment_review(*, commitment: Commitment, outcome: str, actor: User) -> C
     commitment.reviewed_at = timezone.now()
     commitment.reviewed_by = actor
     commitment.save(update_fields=["outcome", "reviewed_at", "reviewed_by"])
+    commitment_nudge_keep(commitment.meeting)  # none left open: no nudge
     return commitment

@@ -13,21 +13,25 @@ from ..models import (
     MissionReview,
 )
 from .context import group_row_update
+from .reminders import mission_review_keep
 
 
 @transaction.atomic
 def mission_adopt(*, text: str, actor: User | None, note: str = "") -> Mission:
     """Adopt a new version of the mission (the first one comes from the approved application).
 
-    Copies its text to the group's public row (PeerGroup.mission_public) for the directory."""
+    Copies its text to the group's public row (PeerGroup.mission_public) for the directory;
+    its review reminder is due six months later (the index)."""
     text = text.strip()
     if not text:
         raise ValidationError(_("Write the mission down; it cannot be empty."))
     latest = Mission.objects.order_by("-version").first()
     group_row_update(mission_public=text)  # the directory shows it beside open seats
-    return Mission.objects.create(
+    mission = Mission.objects.create(
         version=(latest.version + 1) if latest else 1, text=text, adopted_by=actor, note=note
     )
+    mission_review_keep()
+    return mission
 
 
 @transaction.atomic
@@ -50,7 +54,9 @@ def mission_change(*, text: str, reason: str, actor: User) -> Mission:
 
 @transaction.atomic
 def mission_review_record(*, outcome: str, actor: User, new_text: str = "") -> MissionReview:
-    """Record the six-monthly review: kept, or revised into a new version."""
+    """Record the six-monthly review: kept, or revised into a new version.
+
+    Side effect: the next review reminder is due six months later (the index)."""
     mission = Mission.objects.order_by("-version").first()
     if mission is None:
         raise ValidationError(_("Write the mission first."))
@@ -58,4 +64,6 @@ def mission_review_record(*, outcome: str, actor: User, new_text: str = "") -> M
         mission = mission_adopt(text=new_text, actor=actor, note="revised at review")
     elif outcome != MissionReview.Outcome.KEPT:
         raise ValidationError(_("Choose kept or revised."))
-    return MissionReview.objects.create(mission=mission, outcome=outcome, reviewed_by=actor)
+    review = MissionReview.objects.create(mission=mission, outcome=outcome, reviewed_by=actor)
+    mission_review_keep()  # six months from now
+    return review

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..forms import CharterForm
 from ..permissions import access_group_steering, access_participation, can_steer_group
+from ..rules import charter_review_due  # a read the reminders share (groups.rules)
 from ..services.charter import charter_get, charter_update, pledge_accept
 
 
@@ -39,6 +40,7 @@ def charter(request: HttpRequest) -> HttpResponse:
         {
             "charter": current,
             "form": form if can_steer_group(request.membership) else None,
+            "review_due": charter_review_due(request.tenant),
         },
     )
 

@@ -13,22 +13,35 @@ from ..permissions import (
     can_check_workers,
     can_manage_members,
     can_participate,
+    can_see_group_nudges,
     can_steer_group,
 )
-from ..selectors import dashboard_get, meeting_next, member_rows, mission_current
+from ..selectors import (
+    dashboard_get,
+    meeting_next,
+    member_rows,
+    mission_current,
+    point_person_nudges,
+    reviews_due,
+)
 from ..services.charter import charter_get
 
 
 @require_http_methods(["GET"])
 def group_home(request: HttpRequest) -> HttpResponse:
-    """The group dashboard: next meeting, my open commitments, mission review, recent activity.
-    Membership was checked by the middleware; the evaluator sees the members and figures only."""
+    """The group dashboard: what is coming up (the next meeting, my open commitments, the
+    mission's and norms' reviews, and for the point-persons the group's nudges), recent
+    activity. Membership was checked by the middleware; the evaluator sees the members only."""
     participant = can_participate(request.membership)
     context = (
         dashboard_get(user_id=request.user.pk)
         if participant
         else {"memberships": member_rows(), "review_due": None}
     )
+    if participant:
+        context["reviews"] = reviews_due(group=request.tenant, mission_due=context["review_due"])
+    if can_see_group_nudges(request.membership):
+        context["nudges"] = point_person_nudges(group=request.tenant)
     return render(
         request,
         "groups/group_home.html",

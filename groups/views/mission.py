@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ..forms import MissionChangeForm, MissionReviewForm
 from ..models import Mission
 from ..permissions import access_group_steering, access_participation, can_steer_group
-from ..selectors import mission_current, mission_review_due
+from ..rules import mission_review_due  # a read the reminders share (groups.rules)
+from ..selectors import mission_current
 from ..services.mission import mission_change, mission_review_record
 from .common import fail
 
