@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from society.models import GroupApplication, PeerGroup
-from society.outbox import SEND_MANY_TASK
+from society.outbox import SEND_MANY_TASK, emails_purge
 from society.reminders import admin_applications_remind
 from society.services import APPLICATION_PROVISION_TASK
 
@@ -63,6 +63,12 @@ def emails_send_due_task() -> int:
     """Every minute (beat): e-mails a lost task, a stopped broker or a refusing mail server
     left unsent."""
     return emails_send_due()
+
+
+@shared_task(name="crossschema.emails_purge")
+def emails_purge_task() -> int:
+    """Daily (beat): forget e-mails sent or given up on more than 90 days ago."""
+    return emails_purge()
 
 
 @shared_task(name="crossschema.reminders_dispatch")

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from . import notifications
-from .inputs import InputPolicyMixin
+from .inputs import InputPolicyMixin, input_policy_apply
 from .models import GroupApplication, Institution, default_saml_attributes, validate_group_slug
 from .selectors import institution_requiring_sso_for
 from .timezones import zone_names
@@ -343,6 +343,9 @@ class EmailChoicesForm(InputPolicyMixin, forms.Form):
                     "invalid_choice": _("Choose now, daily digest or off."),
                 },
             )
+        input_policy_apply(
+            {f"choice_{c.key}": self.fields[f"choice_{c.key}"] for c in self.offered}
+        )
 
     def choice_fields(self) -> list[forms.BoundField]:
         return [self[f"choice_{choice.key}"] for choice in self.offered]

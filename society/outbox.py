@@ -19,7 +19,7 @@ from email.utils import make_msgid
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import notifications
@@ -176,3 +176,21 @@ def email_into_digest(email: OutboundEmail, user: User) -> OutboundEmail:
     email.digest = digest
     email.save(update_fields=["digest"])
     return digest
+
+
+KEEP_SENT = timedelta(days=90)
+
+
+def emails_purge(*, kept: timedelta = KEEP_SENT) -> int:
+    """Forget e-mails sent, skipped or given up on more than `kept` ago (beat, daily): the
+    table holds addresses, so it keeps only what the retries and the unique keys still need.
+    A key forgotten is never needed again: each names a moment (a reminder's due time, a
+    digest's day, a post) that does not come back. Returns how many rows went."""
+    cutoff = timezone.now() - kept
+    done = (
+        Q(sent_at__lt=cutoff)
+        | Q(skipped_at__lt=cutoff)
+        | Q(attempts__gte=OutboundEmail.MAX_ATTEMPTS, created_at__lt=cutoff)
+    )
+    deleted, _by_model = OutboundEmail.objects.filter(done).delete()
+    return deleted

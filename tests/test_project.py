@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -80,25 +81,53 @@ def test_readme_starts_with_the_two_commands():
         assert (ROOT / shot).is_file(), shot
 
 
-def test_provision_bench_prints_its_closing_line():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/provision.py",
-            "--rounds",
-            "1",
-            "--batch",
-            "2",
-            "--database",
-            f"bench_{os.getpid()}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    *_, batch, last = result.stdout.strip().splitlines()
+# The benches run at a tiny size, all four at once (each makes and migrates a scratch database
+# of its own, which is most of their time): started together by the first test that needs one.
+BENCHES = {
+    "provision": (["bench/provision.py", "--rounds", "1", "--batch", "2"], "bench"),
+    "pages": (
+        ["bench/pages.py", "--members", "3", "--meetings", "4", "--requests", "3"],
+        "pages",
+    ),
+    "directory": (["bench/directory.py", "--profiles", "2000", "--rounds", "2"], "dirbench"),
+    "reminders": (
+        ["bench/reminders.py", "--groups", "4", "--due", "80", "--rounds", "1"],
+        "remindbench",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def benches():
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, *argv, "--database", f"{prefix}_{os.getpid()}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (argv, prefix) in BENCHES.items()
+    }
+    results: dict[str, tuple[int, str, str]] = {}
+
+    def result(name: str) -> tuple[int, str, str]:
+        if name not in results:
+            out, err = running[name].communicate(timeout=300)
+            results[name] = (running[name].returncode, out, err)
+        return results[name]
+
+    yield result
+    for proc in running.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_provision_bench_prints_its_closing_line(benches):
+    code, out, err = benches("provision")
+    assert code == 0, err[-2000:]
+    *_, batch, last = out.strip().splitlines()
     assert re.fullmatch(
         r"batch: 2 groups back to back, median \d+\.\d{3} s, worst \d+\.\d{3} s", batch
     )
@@ -107,78 +136,29 @@ def test_provision_bench_prints_its_closing_line():
     )
 
 
-def test_pages_bench_prints_its_closing_line():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/pages.py",
-            "--members",
-            "3",
-            "--meetings",
-            "4",
-            "--requests",
-            "3",
-            "--database",
-            f"pages_{os.getpid()}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    last = result.stdout.strip().splitlines()[-1]
+def test_pages_bench_prints_its_closing_line(benches):
+    code, out, err = benches("pages")
+    assert code == 0, err[-2000:]
+    last = out.strip().splitlines()[-1]
     assert re.fullmatch(
         r"pages: dashboard p50 \d+ ms, meeting p50 \d+ ms, minimal p50 \d+ ms, worst ratio \d+\.\d",
         last,
     )
 
 
-def test_directory_bench_prints_its_closing_line():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/directory.py",
-            "--profiles",
-            "2000",
-            "--rounds",
-            "2",
-            "--database",
-            f"dirbench_{os.getpid()}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    last = result.stdout.strip().splitlines()[-1]
+def test_directory_bench_prints_its_closing_line(benches):
+    code, out, err = benches("directory")
+    assert code == 0, err[-2000:]
+    last = out.strip().splitlines()[-1]
     assert re.fullmatch(
         r"directory: p50 \d+\.\d ms, p95 \d+\.\d ms, icontains p95 \d+ ms, ratio \d+\.\d", last
     )
 
 
-def test_reminders_bench_prints_its_closing_line_and_finds_every_reminder_both_ways():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/reminders.py",
-            "--groups",
-            "4",
-            "--due",
-            "80",
-            "--rounds",
-            "1",
-            "--database",
-            f"remindbench_{os.getpid()}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    last = result.stdout.strip().splitlines()[-1]
+def test_reminders_bench_prints_its_closing_line_and_finds_every_reminder_both_ways(benches):
+    code, out, err = benches("reminders")
+    assert code == 0, err[-2000:]
+    last = out.strip().splitlines()[-1]
     assert re.fullmatch(
         r"reminders: 80 due in 4 groups, index \d+\.\d\d s, loop \d+\.\d\d s, ratio \d+\.\d", last
     )

@@ -284,6 +284,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crossschema.admin_applications_remind",
         "schedule": 86400.0,
     },
+    "forget-old-emails": {"task": "crossschema.emails_purge", "schedule": 86400.0},
     "directory-digests": {"task": "directory.digests_send", "schedule": 3600.0},
     "directory-follow-accounts": {
         "task": "directory.profiles_follow_accounts",

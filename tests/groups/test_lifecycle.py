@@ -171,6 +171,7 @@ def test_the_periodic_work_is_scheduled(db, settings):
         "send-due-emails": ("crossschema.emails_send_due", 60.0),
         "dispatch-due-reminders": ("crossschema.reminders_dispatch", 60.0),
         "remind-admins-of-waiting-applications": ("crossschema.admin_applications_remind", 86400.0),
+        "forget-old-emails": ("crossschema.emails_purge", 86400.0),
     }
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {name: (e["task"], e["schedule"]) for name, e in schedule.items()} == expected

@@ -204,6 +204,8 @@ def _form(form_class, data, world):
             {"pk": pk, "title": title, "text": "", "confidential": pk == 2}
             for pk, title in ((1, "Personal check-in"), (2, "Career check-in"))
         ]
+    if form_class is society_forms.EmailChoicesForm:
+        kwargs["user"] = fresh(world.bob)
     return form_class(data=data, **kwargs)
 
 

@@ -19,7 +19,7 @@ from society.models import (
     Institution,
     OutboundEmail,
 )
-from society.outbox import email_enqueue, retry_delay
+from society.outbox import KEEP_SENT, email_enqueue, emails_purge, retry_delay
 from society.services import application_submit, identity_confirmation_request
 from tests.conftest import smtp_received, text_of, wait_for
 from tests.society.test_applications import _cleanup, draft
@@ -132,3 +132,27 @@ def test_an_expired_confirmation_link_is_not_sent_late(db, world):
     assert emails_send_due() == 0 and not mail.outbox
     row = OutboundEmail.objects.get(kind="identity_confirm", context__confirmation=confirmation.pk)
     assert row.skipped_at is not None and row.sent_at is None and row.attempts == 0
+
+
+def test_old_emails_are_forgotten_and_the_rest_kept(db):
+    """Sent, skipped and abandoned e-mails go after 90 days (the table holds addresses); what is
+    still to be sent, or was sent lately, stays."""
+    now = timezone.now()
+    old = now - KEEP_SENT - timedelta(days=1)
+    rows = {
+        name: email_enqueue(
+            key=f"purge-{name}", kind="application_state", to=f"{name}@example.edu", context={}
+        )
+        for name in ("sent_old", "skipped_old", "abandoned_old", "sent_lately", "waiting_old")
+    }
+    OutboundEmail.objects.filter(pk=rows["sent_old"].pk).update(sent_at=old, created_at=old)
+    OutboundEmail.objects.filter(pk=rows["skipped_old"].pk).update(skipped_at=old, created_at=old)
+    OutboundEmail.objects.filter(pk=rows["abandoned_old"].pk).update(
+        attempts=OutboundEmail.MAX_ATTEMPTS, created_at=old
+    )
+    OutboundEmail.objects.filter(pk=rows["sent_lately"].pk).update(sent_at=now, created_at=old)
+    OutboundEmail.objects.filter(pk=rows["waiting_old"].pk).update(created_at=old, attempts=3)
+
+    assert emails_purge() == 3
+    left = set(OutboundEmail.objects.filter(key__startswith="purge-").values_list("key", flat=True))
+    assert left == {"purge-sent_lately", "purge-waiting_old"}
