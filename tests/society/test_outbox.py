@@ -10,8 +10,11 @@ from datetime import timedelta
 
 from django.core import mail
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from crossschema.outbox import email_send, emails_send_due
+from groups.models import Meeting
+from groups.services.meetings import meeting_schedule
 from society.models import (
     ApplicationEvent,
     GroupApplication,
@@ -156,3 +159,45 @@ def test_old_emails_are_forgotten_and_the_rest_kept(db):
     assert emails_purge() == 3
     left = set(OutboundEmail.objects.filter(key__startswith="purge-").values_list("key", flat=True))
     assert left == {"purge-sent_lately", "purge-waiting_old"}
+
+
+def test_with_the_mail_server_down_approvals_and_minutes_succeed_and_mail_follows_once(
+    db, world, client_for, settings
+):
+    application = draft(world)
+    application_submit(application=application, actor=world.olivia)
+    with tenant_context(world.alpha):
+        held = meeting_schedule(
+            title="Held on Monday",
+            starts_at=timezone.now() + timedelta(days=2),
+            duration_minutes=60,
+            link="",
+            actor=world.alice,
+        )
+        Meeting.objects.filter(pk=held.pk).update(starts_at=timezone.now() - timedelta(days=1))
+    since = timezone.now()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_TIMEOUT = 2
+
+    approved = client_for(world.sam).post(
+        f"/manage/applications/{application.pk}/", {"decision": "approve", "comment": ""}
+    )
+    published = client_for(world.alice, world.alpha).post(f"/meetings/{held.pk}/minutes/")
+    assert (approved.status_code, published.status_code) == (302, 302)
+    assert GroupApplication.objects.get(pk=application.pk).state == "approved"
+    recorded = OutboundEmail.objects.filter(created_at__gte=since)
+    assert {"application_state", "minutes"} <= set(recorded.values_list("kind", flat=True))
+
+    assert emails_send_due() == 0  # the server is down: each costs an attempt, none is lost
+    assert not recorded.filter(attempts=0).exists()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # it is back
+    recorded.update(send_after=timezone.now())
+    mail.outbox.clear()
+    assert emails_send_due() == recorded.count()
+    assert emails_send_due() == 0
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert sorted(ids) == sorted(recorded.values_list("message_id", flat=True))  # each once
+    minutes_to = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Minutes"))
+    assert minutes_to == sorted([world.alice.email, world.bob.email, world.carol.email])
