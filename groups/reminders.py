@@ -177,14 +177,14 @@ def members_recipients(_object_id: int) -> list[User]:
     return _users(participants())
 
 
-def mission_review(email: OutboundEmail) -> EmailMessage:
-    _still(email, mission_review_due())
+def _review(email: OutboundEmail, due, *, subject: str, template: str, path: str):
+    _still(email, due)
     user, membership = reader(email, PARTICIPANT_ROLES)
     return _message(
         user,
-        subject=_("Time to look at your mission again: %(group)s"),
-        template="emails/groups/mission_review.txt",
-        path="/mission/",
+        subject=subject,
+        template=template,
+        path=path,
         context={
             "due": _due(email),
             "point_person": membership.role == Membership.Role.POINT_PERSON,
@@ -192,18 +192,23 @@ def mission_review(email: OutboundEmail) -> EmailMessage:
     )
 
 
+def mission_review(email: OutboundEmail) -> EmailMessage:
+    return _review(
+        email,
+        mission_review_due(),
+        subject=_("Time to look at your mission again: %(group)s"),
+        template="emails/groups/mission_review.txt",
+        path="/mission/",
+    )
+
+
 def charter_review(email: OutboundEmail) -> EmailMessage:
-    _still(email, charter_review_due(current_group()))
-    user, membership = reader(email, PARTICIPANT_ROLES)
-    return _message(
-        user,
+    return _review(
+        email,
+        charter_review_due(current_group()),
         subject=_("Time to look at your norms again: %(group)s"),
         template="emails/groups/charter_review.txt",
         path="/charter/",
-        context={
-            "due": _due(email),
-            "point_person": membership.role == Membership.Role.POINT_PERSON,
-        },
     )
 
 

@@ -71,14 +71,18 @@ def commitment_nudge_keep(meeting: Meeting) -> None:
     )
 
 
+def _whole_group_keep(kind: str, due) -> None:
+    """Remind the group of `kind` at `due` (None: not at all)."""
+    group = current_group()
+    if due is None:
+        reminder_clear(group=group, kind=kind, object_id=WHOLE_GROUP)
+    else:
+        reminder_set(group=group, kind=kind, object_id=WHOLE_GROUP, due_at=due)
+
+
 def no_meeting_nudge_keep() -> None:
     """Tell the point-persons when the group will have gone 45 days without a meeting."""
-    group = current_group()
-    due = no_meeting_due(group)
-    if due is None:
-        reminder_clear(group=group, kind="pp_no_meeting", object_id=WHOLE_GROUP)
-    else:
-        reminder_set(group=group, kind="pp_no_meeting", object_id=WHOLE_GROUP, due_at=due)
+    _whole_group_keep("pp_no_meeting", no_meeting_due(current_group()))
 
 
 def attendance_nudge_keep(meeting: Meeting) -> None:
@@ -102,22 +106,12 @@ def attendance_nudge_keep(meeting: Meeting) -> None:
 
 def mission_review_keep() -> None:
     """Remind every member six months after the mission's adoption or last review."""
-    group = current_group()
-    due = mission_review_due()
-    if due is None:
-        reminder_clear(group=group, kind="mission_review", object_id=WHOLE_GROUP)
-    else:
-        reminder_set(group=group, kind="mission_review", object_id=WHOLE_GROUP, due_at=due)
+    _whole_group_keep("mission_review", mission_review_due())
 
 
 def charter_review_keep() -> None:
     """Remind every member when the norms are due for a look, at the group's rhythm."""
-    group = current_group()
-    due = charter_review_due(group)
-    if due is None:
-        reminder_clear(group=group, kind="charter_review", object_id=WHOLE_GROUP)
-    else:
-        reminder_set(group=group, kind="charter_review", object_id=WHOLE_GROUP, due_at=due)
+    _whole_group_keep("charter_review", charter_review_due(current_group()))
 
 
 def group_reminders_keep() -> int:
