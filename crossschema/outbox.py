@@ -28,6 +28,7 @@ from society import emails as society_emails
 from society import notifications
 from society.models import OutboundEmail, User
 from society.outbox import EmailNoLongerApplies, email_into_digest, emails_due, retry_delay
+from society.timezones import zone_get
 from society.urls_helpers import society_url
 
 from .fanout import inside
@@ -70,6 +71,10 @@ def _held(email: OutboundEmail, user: User | None) -> bool:
         email.skipped_at = timezone.now()
         email.save(update_fields=["skipped_at"])
         return True
+    if delivery == notifications.DIGEST and email.kind in notifications.QUIET_HOURS_EXEMPT:
+        email.skipped_at = timezone.now()  # the 1-hour reminder would come after the meeting
+        email.save(update_fields=["skipped_at"])
+        return True
     if delivery == notifications.DIGEST:
         email_into_digest(email, user)
         return True
@@ -84,11 +89,12 @@ def _held(email: OutboundEmail, user: User | None) -> bool:
 
 def reminder_digest(email: OutboundEmail) -> EmailMessage:
     """A reader's daily digest: each reminder held for it, rendered now as it would have been
-    sent on its own (one that no longer applies is left out and marked skipped)."""
+    sent on its own, with its attachments (one that no longer applies is left out and marked
+    skipped)."""
     user = _recipient(email)
     if user is None:
         raise EmailNoLongerApplies
-    sections = []
+    sections, attachments = [], []
     parts = email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True)
     for part in parts.select_related("group").order_by("send_after", "pk"):
         try:
@@ -98,11 +104,20 @@ def reminder_digest(email: OutboundEmail) -> EmailMessage:
             part.save(update_fields=["skipped_at"])
             continue
         sections.append({"subject": message.subject, "body": message.body.strip()})
+        for name, content, mimetype in message.attachments:
+            stem, dot, extension = name.rpartition(".")
+            attachments.append((f"{stem}-{len(sections)}{dot}{extension}", content, mimetype))
     if not sections:
         raise EmailNoLongerApplies
     body = render_to_string("emails/society/reminder_digest.txt", {"sections": sections})
-    subject = _("Your reminders: %(count)s") % {"count": len(sections)}
-    return EmailMessage(subject=subject, body=body, to=[user.email])
+    day = timezone.now().astimezone(zone_get(user.time_zone))
+    subject = _("Your reminders for %(day)s: %(count)s") % {
+        "day": f"{day:%a} {day.day} {day:%b}",
+        "count": len(sections),
+    }
+    digest = EmailMessage(subject=subject, body=body, to=[user.email], attachments=attachments)
+    digest.sections = sections  # the HTML shows each under its own heading
+    return digest
 
 
 RENDERERS[notifications.DIGEST_KIND] = reminder_digest
@@ -141,6 +156,7 @@ def _dress(message: EmailMessage, email: OutboundEmail, user: User | None) -> Em
         {
             "subject": message.subject,
             "body": text,
+            "sections": getattr(message, "sections", None),
             "footer": footer,
             "society": settings.SOCIETY_NAME,
         },

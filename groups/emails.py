@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from society.models import OutboundEmail, User
 from society.outbox import EmailNoLongerApplies
 from society.templatetags.horizontal import when as when_filter
-from society.timezones import zone_get
+from society.timezones import zone_get, zone_name
 from society.urls_helpers import group_url
 
 from .models import (
@@ -62,7 +62,7 @@ def minutes(email: OutboundEmail) -> EmailMessage:
     with timezone.override(zone):
         when = _("Meeting held %(when)s (%(zone)s)") % {
             "when": when_filter(meeting.starts_at, "long"),
-            "zone": zone.key,
+            "zone": zone_name(zone.key),
         }
     subject = _("Minutes: %(group)s, %(title)s") % {"group": group.name, "title": meeting.title}
     return EmailMessage(subject=subject, body=f"{when}\n\n{doc.body}", to=[user.email])
@@ -96,6 +96,7 @@ def meeting_invitation(email: OutboundEmail) -> EmailMessage:
                 "change": change,
                 "previous": datetime.fromisoformat(previous) if previous else None,
                 "zone": str(zone_of(user)),
+                "zone_label": zone_name(str(zone_of(user))),
                 "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
             },
         ),

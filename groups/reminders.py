@@ -31,7 +31,7 @@ from directory.models import JoinRequest
 from society.models import OutboundEmail, User
 from society.outbox import EmailNoLongerApplies
 from society.reminders import ReminderKind
-from society.timezones import zone_get
+from society.timezones import zone_get, zone_name
 from society.urls_helpers import group_url
 
 from .emails import reader
@@ -61,6 +61,18 @@ def meeting_reminder_recipients(meeting_id: int) -> list[User]:
     return [m.user for m in members.select_related("user").order_by("user_id")]
 
 
+def _day_word(starts_at: datetime, zone) -> str:
+    """When the meeting is, seen from the reader's today (the reminder may have waited for
+    the end of their quiet hours, or for their digest)."""
+    today = timezone.now().astimezone(zone).date()
+    day = starts_at.astimezone(zone).date()
+    if day == today:
+        return _("Today")
+    if (day - today).days == 1:
+        return _("Tomorrow")
+    return _("On %(day)s") % {"day": f"{starts_at.astimezone(zone):%A} {day.day} {day:%B}"}
+
+
 def meeting_reminder(email: OutboundEmail) -> EmailMessage:
     """The reminder e-mail, in the recipient's zone."""
     group = current_group()
@@ -83,8 +95,9 @@ def meeting_reminder(email: OutboundEmail) -> EmailMessage:
             {
                 "group": group,
                 "meeting": meeting,
-                "zone": zone_get(user.time_zone).key,
+                "zone": zone_name(zone_get(user.time_zone).key),
                 "soon": email.kind == "meeting_1h",
+                "day": _day_word(meeting.starts_at, zone_get(user.time_zone)),
                 "commitments": open_commitments,
                 "url": group_url(group.slug, f"/meetings/{meeting.pk}/"),
             },
@@ -122,7 +135,12 @@ def _message(
     with timezone.override(zone):
         body = render_to_string(
             template,
-            {"group": group, "zone": zone.key, "url": group_url(group.slug, path), **context},
+            {
+                "group": group,
+                "zone": zone_name(zone.key),
+                "url": group_url(group.slug, path),
+                **context,
+            },
         )
     return EmailMessage(subject=subject % {"group": group.name}, body=body, to=[user.email])
 

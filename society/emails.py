@@ -21,7 +21,7 @@ from .models import (
 from .outbox import EmailNoLongerApplies
 from .reminders import APPLICATION_WAITING
 from .services import identity_confirmation_token
-from .timezones import zone_get
+from .timezones import zone_get, zone_name
 from .urls_helpers import society_url
 
 
@@ -71,7 +71,7 @@ def admin_applications(email: OutboundEmail) -> EmailMessage:
             {
                 "application": application,
                 "submitted_at": application.updated_at,
-                "zone": zone.key,
+                "zone": zone_name(zone.key),
                 "url": society_url(f"/manage/applications/{application.pk}/"),
             },
         )

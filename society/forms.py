@@ -327,12 +327,7 @@ class EmailChoicesForm(InputPolicyMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Only society admins are sent the society's own nudges.
-        self.offered = [
-            choice
-            for choice in notifications.CHOICES
-            if choice.key != "society_admin" or user.is_society_admin
-        ]
+        self.offered = notifications.choices_for(user)
         for choice in self.offered:
             self.fields[f"choice_{choice.key}"] = forms.ChoiceField(
                 label=choice.label,
@@ -352,6 +347,8 @@ class EmailChoicesForm(InputPolicyMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if "quiet_from" in self.errors or "quiet_until" in self.errors:
+            return data  # a time we could not read: that message says it
         if (data.get("quiet_from") is None) != (data.get("quiet_until") is None):
             self.add_error(
                 "quiet_until", _("Give both the start and the end of your quiet hours, or neither.")

@@ -26,13 +26,22 @@ class Choice:
     label: str
     help: str
     default: str  # "now", "digest" or "off"
+    offered: bool = True  # on the account page (False until anything sends it)
 
 
 NOW, DIGEST, OFF = "now", "digest", "off"
 DELIVERIES = (NOW, DIGEST, OFF)
 
 CHOICES = (
-    Choice("meetings", _("Meeting reminders"), _("24 hours and 1 hour before a meeting."), NOW),
+    Choice(
+        "meetings",
+        _("Meeting reminders"),
+        _(
+            "24 hours and 1 hour before a meeting. In a daily digest only the 24-hour one "
+            "goes (the 1-hour one would come too late)."
+        ),
+        NOW,
+    ),
     Choice(
         "commitments",
         _("Action-plan nudges"),
@@ -57,7 +66,10 @@ CHOICES = (
         _("Applications waiting for a decision."),
         NOW,
     ),
-    Choice("surveys", _("Surveys"), _("When a survey opens and before it closes."), NOW),
+    # Offered once the evaluation issue sends survey reminders (its registry entry is ready).
+    Choice(
+        "surveys", _("Surveys"), _("When a survey opens and before it closes."), NOW, offered=False
+    ),
 )
 CHOICE_KEYS = tuple(c.key for c in CHOICES)
 
@@ -76,7 +88,8 @@ KIND_CHOICE: dict[str, str] = {
     "survey_closing": "surveys",
 }
 
-# Sent even inside quiet hours: waiting would make it useless.
+# Sent even inside quiet hours: waiting would make it useless; for the same reason not kept
+# for a digest (the member who takes meeting reminders as a digest gets the 24-hour one there).
 QUIET_HOURS_EXEMPT = frozenset({"meeting_1h"})
 
 DIGEST_HOUR = time(7, 0)  # a daily digest goes at 7:00 in its reader's zone (or when quiet ends)
@@ -140,6 +153,27 @@ def digest_time(user: User, at: datetime) -> datetime:
     if when < at:
         when = _at_local(user, local.date() + timedelta(days=1), DIGEST_HOUR)
     return quiet_end(user, when) or when
+
+
+def choices_for(user: User) -> list[Choice]:
+    """The choices the member's account page offers: the point-persons' nudges to those who
+    are a point-person somewhere, the society's own to society admins."""
+    is_point_person = user.group_links.filter(is_point_person=True).exists()
+    return [
+        choice
+        for choice in CHOICES
+        if choice.offered
+        and (choice.key != "society_admin" or user.is_society_admin)
+        and (choice.key != "point_person" or is_point_person)
+    ]
+
+
+def unsubscribe_label(user: User, choice: str) -> str:
+    """What one-click unsubscribe from `choice` turns off, in words."""
+    if choice != UNSUBSCRIBE_ALL_DIGESTS:
+        return str(next(c.label for c in CHOICES if c.key == choice))
+    taken = [str(c.label) for c in CHOICES if choice_delivery(user, c.key) == DIGEST]
+    return ", ".join(taken) or str(_("Daily digests (you take none now)"))
 
 
 def unsubscribe_token(user: User, choice: str) -> str:

@@ -67,3 +67,8 @@ def zone_label(moment: datetime) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_name(key: str) -> str:
+    """A zone as members read it: "America/Los Angeles", as the account page lists it."""
+    return key.replace("_", " ")

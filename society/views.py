@@ -247,15 +247,19 @@ def _account_page(request: HttpRequest, *, form, email_form, status: int = 200) 
             ),
             "email_domain": user.email.rsplit("@", 1)[-1],
             "zone_label": user.time_zone.replace("_", " "),
+            "email_saved": request.GET.get("saved") == "email" and not email_form.is_bound,
         },
         status=status,
     )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_email(request: HttpRequest) -> HttpResponse:
-    """Save the member's reminder choices and quiet hours (the account page's second form)."""
+    """Save the member's reminder choices and quiet hours (the account page's second form).
+    A GET (signing in again after the session ran out, a reload) shows that form."""
+    if request.method == "GET":
+        return redirect(reverse("account") + "#your-email")
     user = request.user
     email_form = _email_choices_form(user, request.POST)
     if email_form.is_valid():
@@ -269,8 +273,8 @@ def account_email(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             email_form.add_error(None, error)
         else:
-            messages.success(request, _("Your e-mail choices are saved."))
-            return redirect(reverse("account") + "#your-email")
+            # Said inside the form's own section, where the page opens (?saved=email).
+            return redirect(reverse("account") + "?saved=email#your-email")
     form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
     return _account_page(request, form=form, email_form=email_form, status=400)
 
@@ -280,15 +284,13 @@ def account_email(request: HttpRequest) -> HttpResponse:
 def email_unsubscribe(request: HttpRequest, choice: str, token: str) -> HttpResponse:
     """One click from a reminder e-mail: GET asks (link scanners must not unsubscribe anyone),
     POST turns that kind of e-mail off at once. No sign-in."""
-    label = next((c.label for c in notifications.CHOICES if c.key == choice), None)
-    if label is None:
-        label = _("Daily digests")
-    if request.method == "POST":
-        if email_choice_unsubscribe(choice=choice, token=token) is None:
-            raise Http404
-        return render(request, "society/email_unsubscribed.html", {"label": label})
-    if notifications.unsubscribe_token_user(choice, token) is None:
+    user = notifications.unsubscribe_token_user(choice, token)
+    if user is None:
         raise Http404
+    label = notifications.unsubscribe_label(user, choice)
+    if request.method == "POST":
+        email_choice_unsubscribe(choice=choice, token=token)
+        return render(request, "society/email_unsubscribed.html", {"label": label})
     return render(request, "society/email_unsubscribe.html", {"label": label})
 
 

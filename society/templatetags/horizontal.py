@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from society import timezones
 from society.timezones import zone_label
 
 register = template.Library()
@@ -39,3 +40,9 @@ def own_clock(value: datetime | None) -> str:
     if not isinstance(value, datetime):
         return ""
     return f"{value:%H:%M} {zone_label(value)}"
+
+
+@register.filter
+def zone_name(value: str) -> str:
+    """A zone as members read it ("America/Los Angeles"), as the account page lists it."""
+    return timezones.zone_name(value or "UTC")

@@ -56,7 +56,7 @@ def test_the_point_person_sees_the_groups_nudges_with_links(db, world, client_fo
     _quiet_group_with_everything_waiting(world)
     page = client_for(world.alice, world.alpha).get("/").text
     assert NUDGES in page
-    assert "No meeting held or planned for 45 days." in page and 'href="/polls/"' in page
+    assert "No meeting in the last 45 days, and none planned." in page and 'href="/polls/"' in page
     assert "Attendance over the last 3 meetings is under half: 3 of 9 (33 %)." in page
     assert 'href="/attendance/"' in page
     assert "1 request to join waiting more than 3 days." in page

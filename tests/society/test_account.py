@@ -125,7 +125,7 @@ def test_pages_show_times_in_the_readers_zone_with_the_zone_named(db, world, cli
         home = client_for(fresh(person), world.alpha).get("/").text
         assert shown in home
         detail = client_for(fresh(person), world.alpha).get(f"/meetings/{meeting.pk}/").text
-        assert f"{local:%H:%M} {zone_label(local)} ({zone})" in detail
+        assert f"{local:%H:%M} {zone_label(local)} ({zone.replace('_', ' ')})" in detail
     for person in readers.values():
         User.objects.filter(pk=person.pk).update(time_zone=person.time_zone)
 

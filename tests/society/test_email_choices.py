@@ -75,6 +75,9 @@ def test_a_member_chooses_per_kind_and_quiet_hours_on_the_account_page(db, world
     assert "Meeting reminders" in page and "Quiet hours" in page
     assert 'name="choice_meetings" value="now" checked' in page  # meeting reminders default on
     assert "choice_society_admin" not in page  # only society admins get the society's nudges
+    assert "choice_point_person" not in page  # Bob is no point-person anywhere
+    assert "choice_surveys" not in page  # no survey sends anything yet
+    assert "choice_point_person" in client_for(world.alice).get("/account/").text
 
     saved = client.post(
         "/account/email/",
@@ -82,13 +85,16 @@ def test_a_member_chooses_per_kind_and_quiet_hours_on_the_account_page(db, world
             "choice_meetings": "now",
             "choice_commitments": "digest",
             "choice_reviews": "off",
-            "choice_point_person": "now",
-            "choice_surveys": "digest",
             "quiet_from": "22:00",
             "quiet_until": "07:00",
         },
     )
-    assert saved.status_code == 302 and saved["Location"].endswith("/account/#your-email")
+    assert saved.status_code == 302
+    assert saved["Location"].endswith("/account/?saved=email#your-email")
+    assert "Your e-mail choices are saved." in client.get(saved["Location"]).text
+    # after signing in again, the form's address shows the form
+    again = client.get("/account/email/")
+    assert again.status_code == 302 and again["Location"].endswith("/account/#your-email")
     bob = fresh(world.bob)
     assert bob.email_choices["commitments"] == "digest" and bob.email_choices["reviews"] == "off"
     assert (bob.quiet_from, bob.quiet_until) == (time(22), time(7))
@@ -99,7 +105,7 @@ def test_a_member_chooses_per_kind_and_quiet_hours_on_the_account_page(db, world
 
 def test_bad_choices_are_refused_with_a_message_and_change_nothing(db, world, client_for):
     client = client_for(world.bob)
-    base = {f"choice_{c.key}": "now" for c in notifications.CHOICES if c.key != "society_admin"}
+    base = {f"choice_{c.key}": "now" for c in notifications.choices_for(fresh(world.bob))}
     for data, message in [
         ({**base, "choice_meetings": "hourly"}, "Choose now, daily digest or off."),
         ({**base, "quiet_from": "22:00"}, "Give both the start and the end"),
@@ -108,6 +114,12 @@ def test_bad_choices_are_refused_with_a_message_and_change_nothing(db, world, cl
     ]:
         refused = client.post("/account/email/", data)
         assert refused.status_code == 400 and message in refused.text
+        assert "Your e-mail choices are not saved" in refused.text
+    # a time we cannot read is said once, not also as a missing one
+    unreadable = client.post(
+        "/account/email/", {**base, "quiet_from": "10:00 PM", "quiet_until": "07:00"}
+    )
+    assert "Give a time like 22:00." in unreadable.text and "Give both" not in unreadable.text
     bob = fresh(world.bob)
     assert (bob.email_choices, bob.quiet_from) == ({}, None)
     # an admin-only choice posted by a member is ignored, not stored
@@ -157,13 +169,19 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
     OutboundEmail.objects.filter(pk=digest.pk).update(send_after=timezone.now())  # 7:00 comes
     emails_send_due()
     [message] = _to(bob, "Your reminders")
-    assert message.subject == "Your reminders: 1"
+    today = timezone.now().astimezone(ZoneInfo("Europe/Berlin"))
+    assert message.subject == f"Your reminders for {today:%a} {today.day} {today:%b}: 1"
+    assert [name for name, *_ in message.attachments] == ["meeting-1.ics"]
+    assert "Tomorrow: Alpha Peer Group, Aims review" in message.body or "Today:" in message.body
+    assert "<h2" in _html(message) and "==" not in _html(message)
     with tenant_context(world.alpha):
         starts = Meeting.objects.get(pk=meeting.pk).starts_at.astimezone(ZoneInfo("Europe/Berlin"))
     assert "Aims review" in message.body and f"{starts:%H:%M}" in message.body
     assert SECRET not in message.body and SECRET not in _html(message)
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/account/unsubscribe/digest/" in message.extra_headers["List-Unsubscribe"]
+    asked = Client(HTTP_HOST=host_of()).get(_unsubscribe_path(message))
+    assert "Meeting reminders" in asked.text  # names what it turns off
     assert not digest.parts.filter(sent_at__isnull=True).exists()
     mail.outbox.clear()
     emails_send_due()
@@ -264,10 +282,20 @@ def test_a_reminder_is_text_and_html_in_the_readers_zone_with_links_and_no_secre
     assert f"{starts:%H:%M} IST (Asia/Kolkata)" in html
     meeting_url = f"/meetings/{meeting.pk}/"
     assert meeting_url in message.body and 'href="http://alpha.' in html and meeting_url in html
-    assert (
-        settings.SOCIETY_NAME in html and "<h1" in html
-    )  # the site's look: header, card, brand colour
+    # the site's look: its name in the header, a card, the brand colour
+    assert settings.SOCIETY_NAME in html and f"<title>{message.subject}</title>" in html
     assert "#1f4e8c" in html
     assert SECRET not in message.body and SECRET not in html
     assert "<script" not in html
     assert message.extra_headers["Message-ID"].startswith("<")
+
+
+def test_the_one_hour_reminder_is_not_kept_for_a_digest(db, world):
+    _choose(world.bob, meetings="digest")
+    _due_meeting(world)
+    mail.outbox.clear()
+    emails_send_due()
+    one_hour = OutboundEmail.objects.get(to=world.bob.email, kind="meeting_1h")
+    day_before = OutboundEmail.objects.get(to=world.bob.email, kind="meeting_24h")
+    assert one_hour.skipped_at is not None and one_hour.digest_id is None
+    assert day_before.digest_id is not None and _to(world.bob) == []
