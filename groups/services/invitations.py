@@ -35,7 +35,9 @@ def invitation_create(*, email: str, role: str, actor: User) -> tuple[Invitation
     """Invite `email` to the current group; returns the invitation and its one-time token.
 
     Side effects: makes a (password-less) account for a new address, so the invitee can sign
-    in by e-mail code or be linked by their institution's sign-in; audit event.
+    in by e-mail code or be linked by their institution's sign-in; withdraws any invitation
+    to the same address still pending (only the newest link works, with the newest role);
+    audit event.
     Raises ValidationError for an unknown role or someone already in the group.
     """
     email = User.objects.normalize_email(email).lower()
@@ -46,6 +48,10 @@ def invitation_create(*, email: str, role: str, actor: User) -> tuple[Invitation
         raise ValidationError(_("%(email)s is already in this group."), params={"email": email})
     if user is None:
         User.objects.create_user(email)
+    now = timezone.now()
+    Invitation.objects.filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now, revoked_by=actor)
     nonce = secrets.token_urlsafe(32)
     token = invitation_token(nonce)
     invitation = Invitation.objects.create(

@@ -153,3 +153,22 @@ def test_an_address_too_long_to_store_is_a_form_error_not_a_500(db, world, clien
     assert response.status_code == 400
     assert "Ensure this value has at most 254 characters" in response.text
     assert not User.objects.filter(email=long).exists()
+
+
+def test_inviting_an_address_again_replaces_the_invitation_still_pending(db, world, client_for):
+    point_person = client_for(world.alice, world.alpha)
+    _invite(point_person, "twice@lakeside.edu", "member")
+    first = _token_from_mail()
+    _invite(point_person, "twice@lakeside.edu", "facilitator")  # she meant facilitator
+    second = _token_from_mail()
+    assert first != second
+    invitee = User.objects.get(email="twice@lakeside.edu")
+    client = client_for(invitee, world.alpha)
+    old = client.get(f"/invitations/{first}/")
+    assert "Join Alpha Peer Group" not in old.text  # the first link no longer works
+    assert client.post(f"/invitations/{first}/").status_code != 302
+    assert client.post(f"/invitations/{second}/").status_code == 302
+    with tenant_context(world.alpha):
+        assert Membership.objects.get(user=invitee).role == "facilitator"
+        pending = Invitation.objects.filter(email="twice@lakeside.edu", revoked_at__isnull=True)
+        assert pending.count() == 1
