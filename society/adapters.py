@@ -12,6 +12,7 @@ from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_record
 from .models import AuditEvent, Institution, User
@@ -35,6 +36,16 @@ def _sign_in_method(request: HttpRequest) -> str:
 
 class AccountAdapter(DefaultAccountAdapter):
     """Accounts come from institutional sign-in and invitations, not from an open sign-up form."""
+
+    # allauth's rate limits live in the cache; with Redis down they cannot be counted, and
+    # sign-in is refused (never let through uncounted) with a message that says both reasons.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": _(
+            "Too many failed sign-in attempts, or signing in is briefly unavailable. "
+            "Try again in a few minutes."
+        ),
+    }
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False

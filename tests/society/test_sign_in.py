@@ -42,7 +42,7 @@ def test_five_failures_lock_the_address_even_with_the_right_password(db, world, 
     assert AuditEvent.objects.filter(kind="sign_in_failed", subject=world.bob).count() == 5
     locked = _login(site, world.bob.email, PASSWORD)
     assert locked.status_code == 200  # the form again, with the lock as its error
-    assert "Too many failed login attempts" in locked.text
+    assert "Too many failed sign-in attempts" in locked.text
     assert "_auth_user_id" not in site.session
     # someone else is not locked out by it
     assert _login(client_for(), world.carol.email, PASSWORD).status_code == 302
@@ -296,3 +296,33 @@ def test_a_member_at_the_admin_is_told_it_is_for_administrators(db, world, clien
     response = client_for(world.bob).get("/admin/", follow=True)
     assert response.status_code == 403
     assert "These pages are for the society's administrators." in response.text
+
+
+def test_with_the_cache_down_pages_answer_and_sign_in_is_refused_not_uncounted(
+    db, world, client_for, settings, caplog
+):
+    """Redis (the cache) stopped: pages answer, a signed-in member goes on working, and asking
+    for a sign-in code is refused with a message (its rate limit cannot be counted, so it is
+    not let through), never a 500; the cache's failures are logged."""
+    import socket
+
+    from django.core.cache import cache
+
+    member = client_for(world.bob)  # signed in before the outage (sessions are in PostgreSQL)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{dead}/0"}
+    }
+    cache.set("probe", 1)  # dropped, not raised
+    assert cache.get("probe") is None
+    assert member.get("/account/").status_code == 200
+    assert client_for(world.bob, world.alpha).get("/").status_code == 200
+    visitor = client_for()
+    assert visitor.get("/accounts/login/").status_code == 200
+    mail.outbox.clear()
+    refused = visitor.post("/accounts/login/code/", {"email": world.bob.email})
+    assert refused.status_code == 200 and "briefly unavailable" in refused.text
+    assert not mail.outbox
+    assert any(r.name == "horizontal.cache" for r in caplog.records)
