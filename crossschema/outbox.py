@@ -103,7 +103,9 @@ def reminder_digest(email: OutboundEmail) -> EmailMessage:
             part.skipped_at = timezone.now()
             part.save(update_fields=["skipped_at"])
             continue
-        sections.append({"subject": message.subject, "body": message.body.strip()})
+        sections.append(
+            {"subject": str.__str__(message.subject), "body": str.__str__(message.body).strip()}
+        )
         for name, content, mimetype in message.attachments:
             stem, dot, extension = name.rpartition(".")
             attachments.append((f"{stem}-{len(sections)}{dot}{extension}", content, mimetype))
@@ -127,7 +129,9 @@ def _dress(message: EmailMessage, email: OutboundEmail, user: User | None) -> Em
     """Every e-mail goes as text and as HTML in the site's look; a reminder or digest also
     says why its reader gets it and carries one-click unsubscribe from its kind (RFC 8058)."""
     footer = None
-    text = message.body
+    # The text as a plain str: render_to_string marks it safe (its templates do not escape,
+    # being text), and the HTML must escape whatever members typed into it.
+    text = str.__str__(message.body)
     choice = notifications.KIND_CHOICE.get(email.kind)
     if email.kind == notifications.DIGEST_KIND:
         choice = notifications.UNSUBSCRIBE_ALL_DIGESTS

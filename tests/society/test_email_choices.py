@@ -21,7 +21,7 @@ from django_tenants.utils import tenant_context
 from crossschema.outbox import emails_send_due
 from crossschema.reminders import reminders_group
 from groups.models import Meeting
-from groups.services.meetings import agenda_notes_record, meeting_schedule
+from groups.services.meetings import agenda_notes_record, commitment_add, meeting_schedule
 from groups.services.reminders import MEETING_REMINDERS
 from society import notifications
 from society.models import OutboundEmail, ReminderDue, User
@@ -166,6 +166,8 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
     assert (local.hour, local.minute) == (7, 0) and digest.send_after > timezone.now()
     assert digest.parts.count() == 1
 
+    with tenant_context(world.alpha):
+        Meeting.objects.filter(pk=meeting.pk).update(title="Aims review: R01 & K99 <draft>")
     OutboundEmail.objects.filter(pk=digest.pk).update(send_after=timezone.now())  # 7:00 comes
     emails_send_due()
     [message] = _to(bob, "Your reminders")
@@ -174,6 +176,8 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
     assert [name for name, *_ in message.attachments] == ["meeting-1.ics"]
     assert "Tomorrow: Alpha Peer Group, Aims review" in message.body or "Today:" in message.body
     assert "<h2" in _html(message) and "==" not in _html(message)
+    assert "R01 & K99 <draft>" in message.body  # the text part is text, not HTML entities
+    assert "R01 &amp; K99 &lt;draft&gt;" in _html(message)
     with tenant_context(world.alpha):
         starts = Meeting.objects.get(pk=meeting.pk).starts_at.astimezone(ZoneInfo("Europe/Berlin"))
     assert "Aims review" in message.body and f"{starts:%H:%M}" in message.body
@@ -299,3 +303,33 @@ def test_the_one_hour_reminder_is_not_kept_for_a_digest(db, world):
     day_before = OutboundEmail.objects.get(to=world.bob.email, kind="meeting_24h")
     assert one_hour.skipped_at is not None and one_hour.digest_id is None
     assert day_before.digest_id is not None and _to(world.bob) == []
+
+
+def test_what_members_type_is_text_in_the_html_part_never_markup(db, world):
+    """A meeting title and an action plan arrive in the HTML part as the words they are: no
+    live link, image or button made of them."""
+    hostile = (
+        '<a href="//evil.example/login" style="background:#1f4e8c">Confirm</a>'
+        '<img src=//t.example/p.png> & "aims"'
+    )
+    with tenant_context(world.alpha):
+        earlier = meeting_schedule(
+            title="Earlier",
+            starts_at=timezone.now() + timedelta(days=1),
+            duration_minutes=60,
+            link="",
+            actor=world.alice,
+        )
+        commitment_add(meeting=earlier, owner=world.bob, text=hostile, actor=world.alice)
+        Meeting.objects.filter(pk=earlier.pk).update(starts_at=timezone.now() - timedelta(days=1))
+    meeting = _due_meeting(world)
+    with tenant_context(world.alpha):
+        Meeting.objects.filter(pk=meeting.pk).update(title=f"Draft {hostile}")
+    mail.outbox.clear()
+    emails_send_due()
+    message = next(m for m in _to(world.bob) if m.body.startswith("In an hour"))
+    html = _html(message)
+    assert hostile in message.body  # the text part says what was typed
+    assert "evil.example" in html  # ... and so does the HTML, as words:
+    assert '<a href="//evil.example' not in html and "<img" not in html
+    assert "&lt;a href=" in html and "&lt;img src=" in html
