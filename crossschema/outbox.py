@@ -20,7 +20,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from directory import emails as directory_emails
 from groups import emails as group_emails
@@ -113,10 +113,9 @@ def reminder_digest(email: OutboundEmail) -> EmailMessage:
         raise EmailNoLongerApplies
     body = render_to_string("emails/society/reminder_digest.txt", {"sections": sections})
     day = timezone.now().astimezone(zone_get(user.time_zone))
-    subject = _("Your reminders for %(day)s: %(count)s") % {
-        "day": f"{day:%a} {day.day} {day:%b}",
-        "count": len(sections),
-    }
+    subject = ngettext(
+        "%(count)s reminder for %(day)s", "%(count)s reminders for %(day)s", len(sections)
+    ) % {"day": f"{day:%a} {day.day} {day:%b}", "count": len(sections)}
     digest = EmailMessage(subject=subject, body=body, to=[user.email], attachments=attachments)
     digest.sections = sections  # the HTML shows each under its own heading
     return digest

@@ -158,14 +158,26 @@ def digest_time(user: User, at: datetime) -> datetime:
 def choices_for(user: User) -> list[Choice]:
     """The choices the member's account page offers: the point-persons' nudges to those who
     are a point-person somewhere, the society's own to society admins."""
-    is_point_person = user.group_links.filter(is_point_person=True).exists()
+    links = user.group_links.all()
+    is_point_person = links.filter(is_point_person=True).exists()
+    # A society admin in no group gets none of a group's reminders (a member between groups,
+    # or invited and not yet joined, keeps the choices for when they are in one).
+    group_kinds = not user.is_society_admin or links.exists()
     return [
         choice
         for choice in CHOICES
         if choice.offered
         and (choice.key != "society_admin" or user.is_society_admin)
         and (choice.key != "point_person" or is_point_person)
+        and (choice.key in ("society_admin", "point_person") or group_kinds)
     ]
+
+
+def unsubscribe_done(user: User, choice: str) -> bool:
+    """Whether what one-click unsubscribe from `choice` turns off is off already."""
+    if choice == UNSUBSCRIBE_ALL_DIGESTS:
+        return not any(choice_delivery(user, c.key) == DIGEST for c in CHOICES)
+    return choice_delivery(user, choice) == OFF
 
 
 def unsubscribe_label(user: User, choice: str) -> str:
@@ -173,7 +185,7 @@ def unsubscribe_label(user: User, choice: str) -> str:
     if choice != UNSUBSCRIBE_ALL_DIGESTS:
         return str(next(c.label for c in CHOICES if c.key == choice))
     taken = [str(c.label) for c in CHOICES if choice_delivery(user, c.key) == DIGEST]
-    return ", ".join(taken) or str(_("Daily digests (you take none now)"))
+    return ", ".join(taken) or str(_("Daily digests"))
 
 
 def unsubscribe_token(user: User, choice: str) -> str:

@@ -288,6 +288,8 @@ def email_unsubscribe(request: HttpRequest, choice: str, token: str) -> HttpResp
     if user is None:
         raise Http404
     label = notifications.unsubscribe_label(user, choice)
+    if notifications.unsubscribe_done(user, choice):  # a link used before: nothing to ask
+        return render(request, "society/email_unsubscribed.html", {"label": label})
     if request.method == "POST":
         email_choice_unsubscribe(choice=choice, token=token)
         return render(request, "society/email_unsubscribed.html", {"label": label})

@@ -46,3 +46,10 @@ def own_clock(value: datetime | None) -> str:
 def zone_name(value: str) -> str:
     """A zone as members read it ("America/Los Angeles"), as the account page lists it."""
     return timezones.zone_name(value or "UTC")
+
+
+@register.filter
+def article(word: str) -> str:
+    """`word` with "a" or "an" before it: "an evaluator", "a member"."""
+    word = str(word)
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

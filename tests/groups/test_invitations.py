@@ -172,3 +172,11 @@ def test_inviting_an_address_again_replaces_the_invitation_still_pending(db, wor
         assert Membership.objects.get(user=invitee).role == "facilitator"
         pending = Invitation.objects.filter(email="twice@lakeside.edu", revoked_at__isnull=True)
         assert pending.count() == 1
+
+
+def test_an_evaluator_is_invited_as_an_evaluator(db, world, client_for):
+    _invite(client_for(world.alice, world.alpha), "eval@lakeside.edu", "evaluator")
+    assert "as an evaluator." in mail.outbox[-1].body
+    invitee = User.objects.get(email="eval@lakeside.edu")
+    page = client_for(invitee, world.alpha).get(f"/invitations/{_token_from_mail()}/")
+    assert "invites you to join as an evaluator." in page.text

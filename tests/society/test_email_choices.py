@@ -78,6 +78,8 @@ def test_a_member_chooses_per_kind_and_quiet_hours_on_the_account_page(db, world
     assert "choice_point_person" not in page  # Bob is no point-person anywhere
     assert "choice_surveys" not in page  # no survey sends anything yet
     assert "choice_point_person" in client_for(world.alice).get("/account/").text
+    admin_page = client_for(world.sam).get("/account/").text  # a society admin in no group
+    assert "choice_society_admin" in admin_page and "choice_meetings" not in admin_page
 
     saved = client.post(
         "/account/email/",
@@ -159,7 +161,7 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
     meeting = _due_meeting(world, minutes=23 * 60, kinds=["meeting_24h"])  # due: 24 h before
     mail.outbox.clear()
     emails_send_due()
-    assert _to(world.bob) == [] and _to(world.bob, "Your reminders") == []
+    assert _to(world.bob) == [] and _to(world.bob, "1 reminder") == []
     digest = OutboundEmail.objects.get(kind="reminder_digest", to=world.bob.email)
     bob = fresh(world.bob)
     local = digest.send_after.astimezone(ZoneInfo("Europe/Berlin"))
@@ -170,9 +172,9 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
         Meeting.objects.filter(pk=meeting.pk).update(title="Aims review: R01 & K99 <draft>")
     OutboundEmail.objects.filter(pk=digest.pk).update(send_after=timezone.now())  # 7:00 comes
     emails_send_due()
-    [message] = _to(bob, "Your reminders")
+    [message] = _to(bob, "1 reminder for")
     today = timezone.now().astimezone(ZoneInfo("Europe/Berlin"))
-    assert message.subject == f"Your reminders for {today:%a} {today.day} {today:%b}: 1"
+    assert message.subject == f"1 reminder for {today:%a} {today.day} {today:%b}"
     assert [name for name, *_ in message.attachments] == ["meeting-1.ics"]
     assert "Tomorrow: Alpha Peer Group, Aims review" in message.body or "Today:" in message.body
     assert "<h2" in _html(message) and "==" not in _html(message)
@@ -189,7 +191,7 @@ def test_a_digest_gathers_the_days_reminders_into_one_email_at_seven_local(db, w
     assert not digest.parts.filter(sent_at__isnull=True).exists()
     mail.outbox.clear()
     emails_send_due()
-    assert _to(bob, "Your reminders") == []  # sent once
+    assert _to(bob, "1 reminder") == []  # sent once
 
 
 def test_quiet_hours_hold_a_reminder_until_they_end_but_not_the_one_hour_one(db, world):
@@ -262,6 +264,8 @@ def test_one_click_unsubscribe_turns_off_that_kind_only_without_sign_in(db, worl
     bob = fresh(world.bob)
     assert notifications.choice_delivery(bob, "meetings") == "off"
     assert notifications.choice_delivery(bob, "commitments") == "now"
+    used = mail_program.get(path)  # the link opened again: says it is done, asks nothing
+    assert "no more of these e-mails" in used.text and "<button" not in used.text
 
     # a token is for one member and one kind: not another kind, not a changed token
     other_kind = path.replace("/meetings/", "/reviews/")
