@@ -330,15 +330,22 @@ def digest_posts_exist(*, since, until) -> bool:
     return _digest_queryset(since=since, until=until).exists()
 
 
+# A post is stamped when its transaction starts and seen when it commits: beat's digests cover
+# nothing younger than this, so every post they cover has committed.
+DIGEST_SETTLE = timedelta(minutes=5)
+
+
 def digests_enqueue(*, now=None) -> int:
     """Record each daily or weekly digest that is due in the outbox; returns how many.
 
     Due is computed from the database (`digest_covered_until`), so a missed run records late
     rather than never, and a rerun records nothing twice: each subscription is locked, its
     digest recorded and its cover moved in one transaction. A digest covers the period
-    (cover, now]; the next one starts where it ends, so no post is in two digests.
+    (cover, now]; the next one starts where it ends, so no post is in two digests. Beat's run
+    (no `now`) closes periods DIGEST_SETTLE ago, so a post stamped just before a period ends
+    but committed just after is in the next digest rather than in none.
     """
-    now = now or timezone.now()
+    now = now or timezone.now() - DIGEST_SETTLE
     recorded = 0
     for delivery, period in DIGEST_PERIODS.items():
         due = Subscription.objects.filter(

@@ -294,3 +294,18 @@ def test_the_address_is_the_members_address_when_it_is_sent(db, world):
     User.objects.filter(pk=world.carol.pk).update(email="carol.new@northfield.edu")
     assert emails_send_due() == 1
     assert [m.to for m in mail.outbox] == [["carol.new@northfield.edu"]]
+
+
+def test_beats_run_leaves_the_last_minutes_to_the_next_digest(db, world):
+    """A post is stamped when its transaction begins and may commit after a digest's period
+    closed: beat's run closes periods a few minutes back, so such a post is in the next one."""
+    now = timezone.now()
+    subscription = _daily(world.carol, now - timedelta(days=2))
+    _made_at(_post(world, title="Settled"), now - timedelta(hours=1))
+    in_flight = _made_at(_post(world, title="Still committing"), now - timedelta(minutes=1))
+    assert services.digests_enqueue() == 1
+    cover = fresh(subscription).digest_covered_until
+    assert now - services.DIGEST_SETTLE - timedelta(seconds=30) < cover < in_flight.created_at
+    assert emails_send_due() == 1
+    (digest,) = mail.outbox
+    assert "Settled" in digest.body and "Still committing" not in digest.body

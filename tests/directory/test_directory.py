@@ -75,7 +75,8 @@ def test_a_field_kept_from_members_is_never_shown_found_or_explained(
     Subscription.objects.filter(user=world.erin).update(
         digest_covered_until=timezone.now() - timedelta(days=2)
     )
-    services.post_create(author=fresh(world.bob), kind="seeking", title="Peers?", body="Hi")
+    post = services.post_create(author=fresh(world.bob), kind="seeking", title="Peers?", body="Hi")
+    Post.objects.filter(pk=post.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     assert services.digests_enqueue() == 1
     assert emails_send_due() == 2  # the post to Carol, the digest to Erin
     assert all(canary not in m.message().as_string() for m in mail.outbox)

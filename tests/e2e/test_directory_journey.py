@@ -110,9 +110,11 @@ def test_profile_search_post_digest_and_join_a_group(
         page.get_by_label("A daily digest").check()
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Saved.")).to_be_visible()
+        # A day passes: her subscription's cover and her post are older than beat's settle.
         Subscription.objects.filter(user=olivia).update(
-            digest_covered_until=timezone.now() - timedelta(days=1, minutes=5)
+            digest_covered_until=timezone.now() - timedelta(days=1, minutes=15)
         )
+        Post.objects.filter(author=olivia).update(created_at=timezone.now() - timedelta(minutes=10))
         digests_send.delay()
         (digest,) = wait_for(
             lambda: _digests_to(worker_outbox, olivia.email), 60, "the daily digest"
