@@ -49,7 +49,7 @@ def us_daylight_time_starts() -> datetime:
 def _sign_in_code(folder: Path, address: str) -> str:
     def code() -> str | None:
         for message in reversed(smtp_received(folder)):
-            if message["To"] == address and "Sign-In Code" in message["Subject"]:
+            if message["To"] == address and "Your sign-in code" in message["Subject"]:
                 found = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", text_of(message), re.M)
                 return found.group(1) if found else None
         return None

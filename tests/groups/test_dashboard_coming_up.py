@@ -78,6 +78,8 @@ def test_every_member_sees_the_reviews_but_not_the_point_persons_nudges(db, worl
     evaluator = client_for(world.erin, world.alpha).get("/")
     assert evaluator.status_code == 200
     assert NUDGES not in evaluator.text and "Norms review" not in evaluator.text
+    assert "As the group's evaluator you see who is in it and" in evaluator.text
+    assert client_for(world.erin, world.alpha).get("/attendance/").status_code == 200
 
 
 def test_others_get_what_they_got_before(db, world, client_for):

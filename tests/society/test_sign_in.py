@@ -326,3 +326,18 @@ def test_with_the_cache_down_pages_answer_and_sign_in_is_refused_not_uncounted(
     assert refused.status_code == 200 and "briefly unavailable" in refused.text
     assert not mail.outbox
     assert any(r.name == "horizontal.cache" for r in caplog.records)
+
+
+def test_the_code_page_speaks_the_sites_words_and_says_a_wrong_code_is_wrong(db, world, client_for):
+    client = client_for()
+    mail.outbox.clear()
+    asked = client.post("/accounts/login/code/", {"email": world.bob.email})
+    [message] = mail.outbox
+    assert message.subject == "[Horizontal Society] Your sign-in code"
+    page = client.get(asked["Location"])
+    assert page.status_code == 200
+    assert "Enter your sign-in code" in page.text and world.bob.email in page.text
+    assert 'autocomplete="one-time-code"' in page.text
+    wrong = client.post(asked["Location"], {"code": "AAAA-AAAA"})
+    assert wrong.status_code == 200
+    assert 'class="field-error"' in wrong.text and 'aria-invalid="true"' in wrong.text
