@@ -87,6 +87,19 @@ def _held(email: OutboundEmail, user: User | None) -> bool:
     return False
 
 
+def _digest_follow_choices(digest: OutboundEmail, user: User | None) -> None:
+    """Before a digest goes: a part whose kind the member no longer takes as a digest leaves
+    it (turned off, it is dropped; back to "now", it goes on its own)."""
+    for part in digest.parts.filter(sent_at__isnull=True, skipped_at__isnull=True):
+        delivery = notifications.delivery_of(user, part.kind) if user else notifications.OFF
+        if delivery == notifications.DIGEST:
+            continue
+        part.digest = None
+        if delivery == notifications.OFF:
+            part.skipped_at = timezone.now()
+        part.save(update_fields=["digest", "skipped_at"])
+
+
 def reminder_digest(email: OutboundEmail) -> EmailMessage:
     """A reader's daily digest: each reminder held for it, rendered now as it would have been
     sent on its own, with its attachments (one that no longer applies is left out and marked
@@ -98,10 +111,21 @@ def reminder_digest(email: OutboundEmail) -> EmailMessage:
     parts = email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True)
     for part in parts.select_related("group").order_by("send_after", "pk"):
         try:
-            message = _render(part)
+            with transaction.atomic():  # one part's failure spoils neither the others nor this
+                message = _render(part)
+        except SoftTimeLimitExceeded:
+            raise
         except EmailNoLongerApplies:
             part.skipped_at = timezone.now()
             part.save(update_fields=["skipped_at"])
+            continue
+        except Exception as error:  # it leaves the digest and is retried on its own
+            part.digest = None
+            part.attempts += 1
+            part.last_error = type(error).__name__[:100]
+            part.send_after = timezone.now() + retry_delay(part.attempts)
+            part.save(update_fields=["digest", "attempts", "last_error", "send_after"])
+            logger.warning("Digest part %s (%s) not rendered", part.pk, part.kind)
             continue
         sections.append(
             {"subject": str.__str__(message.subject), "body": str.__str__(message.body).strip()}
@@ -183,7 +207,12 @@ def email_send(email_id: int) -> bool:
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("group")
-            .filter(pk=email_id, sent_at__isnull=True, skipped_at__isnull=True)
+            .filter(
+                pk=email_id,
+                sent_at__isnull=True,
+                skipped_at__isnull=True,
+                digest__isnull=True,  # a digest's part goes with its digest
+            )
             .first()
         )
         if email is None:
@@ -191,6 +220,8 @@ def email_send(email_id: int) -> bool:
         user = _recipient(email)
         if _held(email, user):
             return False
+        if email.kind == notifications.DIGEST_KIND:
+            _digest_follow_choices(email, user)
         try:
             with transaction.atomic():  # a database error in rendering spoils only this
                 message = _dress(_render(email), email, user)
@@ -201,6 +232,10 @@ def email_send(email_id: int) -> bool:
         except EmailNoLongerApplies:
             email.skipped_at = timezone.now()
             email.save(update_fields=["skipped_at"])
+            # a digest of nothing: none of its parts applies any more either
+            email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True).update(
+                skipped_at=email.skipped_at
+            )
             return False
         except Exception as error:
             # A refusing mail server, or what the e-mail was about is gone (a deleted row): an
@@ -243,5 +278,10 @@ def emails_send_due() -> int:
     for email_id in list(emails_due().values_list("pk", flat=True)):
         if time.monotonic() > deadline:
             break
-        sent += email_send(email_id)
+        try:
+            sent += email_send(email_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # one row's trouble (a deadlock) must not stop the rest
+            logger.error("E-mail %s: sweep failed (%s)", email_id, type(error).__name__)
     return sent

@@ -98,7 +98,11 @@ def reminders_group(group_id: int, reminder_ids: list[int]) -> int:
         with transaction.atomic():
             due = list(
                 ReminderDue.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                    pk__in=reminder_ids, group=group, done_at__isnull=True
+                    pk__in=reminder_ids,
+                    group=group,
+                    done_at__isnull=True,
+                    # still due: one moved later since the scan waits for its new time
+                    due_at__lte=timezone.now(),
                 )
             )
             if group.lifecycle == PeerGroup.Lifecycle.ACTIVE:  # paused, concluded: none

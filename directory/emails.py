@@ -12,11 +12,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from society.models import OutboundEmail, User
+from society.models import MembershipIndex, OutboundEmail, User
 from society.outbox import EmailNoLongerApplies
 from society.urls_helpers import group_url, society_url
 
@@ -42,15 +43,31 @@ REFUSAL_REASONS = {
 
 def join_request(email: OutboundEmail) -> EmailMessage:
     """A member asks to join: to each point-person, with the member's message (not their
-    profile) and the link to answer."""
-    request = JoinRequest.objects.select_related("user", "group").get(pk=email.context["request"])
+    profile) and the link to answer. Checked when it is sent: the request is still pending,
+    and the reader still a point-person of the group (the message is for them alone), at
+    their address as it is now."""
+    request = (
+        JoinRequest.objects.select_related("user", "group")
+        .filter(pk=email.context["request"], status=JoinRequest.Status.PENDING)
+        .first()
+    )
+    if request is None:
+        raise EmailNoLongerApplies
+    point_person = (
+        MembershipIndex.objects.select_related("user")
+        .filter(group=request.group, is_point_person=True, user__is_active=True)
+        .filter(Q(user_id=email.context.get("user")) | Q(user__email__iexact=email.to))
+        .first()
+    )
+    if point_person is None:
+        raise EmailNoLongerApplies
     name = author_name(request.user)
     body = render_to_string(
         "directory/emails/join_request.txt",
         {"request": request, "name": name, "url": group_url(request.group.slug, "/join-requests/")},
     )
     subject = _("%(name)s asks to join %(group)s") % {"name": name, "group": request.group}
-    return EmailMessage(subject=subject, body=body, to=[email.to])
+    return EmailMessage(subject=subject, body=body, to=[point_person.user.email])
 
 
 def join_declined(email: OutboundEmail) -> EmailMessage:

@@ -497,7 +497,7 @@ def join_request_create(*, user: User, group: PeerGroup, message: str) -> JoinRe
             key=f"join-request:{request.pk}:{point_person.pk}",
             kind="join_request",
             to=point_person.email,
-            context={"request": request.pk},
+            context={"request": request.pk, "user": point_person.pk},
         )
     return request
 

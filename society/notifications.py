@@ -142,17 +142,26 @@ def quiet_end(user: User, at: datetime) -> datetime | None:
         end_day = local.date() + timedelta(days=1) if clock >= start else local.date()
     if not inside:
         return None
-    return _at_local(user, end_day, end)
+    ends = _at_local(user, end_day, end)
+    # In the hour clocks go back, a local end can be an instant already past: not inside.
+    return ends if ends > at else None
+
+
+def digest_time_on(user: User, day: date) -> datetime:
+    """When the member's digest of local `day` goes: DIGEST_HOUR in their zone, or the end of
+    their quiet hours if it falls inside them."""
+    when = _at_local(user, day, DIGEST_HOUR)
+    return quiet_end(user, when) or when
 
 
 def digest_time(user: User, at: datetime) -> datetime:
-    """When the member's next daily digest goes: the next DIGEST_HOUR in their zone at or
-    after `at`, or the end of their quiet hours if it falls inside them."""
-    local = _local(user, at)
-    when = _at_local(user, local.date(), DIGEST_HOUR)
-    if when < at:
-        when = _at_local(user, local.date() + timedelta(days=1), DIGEST_HOUR)
-    return quiet_end(user, when) or when
+    """When the member's next daily digest goes, at or after `at`."""
+    day = _local(user, at).date()
+    for offset in range(3):
+        when = digest_time_on(user, day + timedelta(days=offset))
+        if when >= at:
+            return when
+    return digest_time_on(user, day + timedelta(days=3))  # quiet hours longer than a day
 
 
 def choices_for(user: User) -> list[Choice]:

@@ -152,10 +152,9 @@ def email_into_digest(email: OutboundEmail, user: User) -> OutboundEmail:
     """Hold `email` (a reminder its reader takes as a daily digest) for the reader's next
     digest, which is recorded here if it is not yet: one per reader and day, at 7:00 in the
     reader's zone. The caller holds `email`'s row lock."""
-    now = timezone.now()
-    at = notifications.digest_time(user, now)
+    at = notifications.digest_time(user, timezone.now())
+    local_day = at.astimezone(zone_get(user.time_zone)).date()
     while True:
-        local_day = at.astimezone(zone_get(user.time_zone)).date()
         OutboundEmail.objects.get_or_create(
             key=f"digest:{user.pk}:{local_day.isoformat()}",
             defaults={
@@ -172,7 +171,8 @@ def email_into_digest(email: OutboundEmail, user: User) -> OutboundEmail:
         )
         if digest.sent_at is None and digest.skipped_at is None:
             break
-        at = notifications.digest_time(user, at + timedelta(hours=23))  # that one went: next
+        local_day += timedelta(days=1)  # that day's went: the next day's
+        at = notifications.digest_time_on(user, local_day)
     email.digest = digest
     email.save(update_fields=["digest"])
     return digest
@@ -192,5 +192,8 @@ def emails_purge(*, kept: timedelta = KEEP_SENT) -> int:
         | Q(skipped_at__lt=cutoff)
         | Q(attempts__gte=OutboundEmail.MAX_ATTEMPTS, created_at__lt=cutoff)
     )
-    deleted, _by_model = OutboundEmail.objects.filter(done).delete()
-    return deleted
+    gone = OutboundEmail.objects.filter(done)
+    # a digest's parts go with it (given up on, its parts were never sent on their own)
+    parts, _by_model = OutboundEmail.objects.filter(digest__in=gone.values("pk")).delete()
+    deleted, _by_model = gone.delete()
+    return parts + deleted

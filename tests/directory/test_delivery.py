@@ -309,3 +309,26 @@ def test_beats_run_leaves_the_last_minutes_to_the_next_digest(db, world):
     assert emails_send_due() == 1
     (digest,) = mail.outbox
     assert "Settled" in digest.body and "Still committing" not in digest.body
+
+
+def test_a_join_request_email_goes_only_to_a_point_person_while_it_is_pending(db, world):
+    """The member's message is for the group's point-persons: not sent to one who stopped
+    being a point-person before it went, nor once the request was answered."""
+    from directory.models import JoinRequest
+    from society.models import MembershipIndex, PeerGroup
+
+    PeerGroup.objects.filter(pk=world.alpha.pk).update(open_seats=2)
+    request = services.join_request_create(
+        user=fresh(world.olivia), group=PeerGroup.objects.get(pk=world.alpha.pk), message="Hi"
+    )
+    rows = OutboundEmail.objects.filter(kind="join_request", context__request=request.pk)
+    assert rows.count() >= 1
+    MembershipIndex.objects.filter(group=world.alpha, user=world.alice).update(
+        is_point_person=False
+    )
+    mail.outbox.clear()
+    emails_send_due()
+    assert [m for m in mail.outbox if world.alice.email in m.to] == []
+    assert rows.filter(to=world.alice.email, skipped_at__isnull=False).exists()
+    JoinRequest.objects.filter(pk=request.pk).update(status=JoinRequest.Status.DECLINED)
+    assert emails_send_due() == 0

@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from crossschema.outbox import emails_send_due
+from crossschema.outbox import email_send, emails_send_due
 from crossschema.reminders import reminders_group
 from groups.models import Meeting
 from groups.services.meetings import agenda_notes_record, commitment_add, meeting_schedule
@@ -337,3 +337,63 @@ def test_what_members_type_is_text_in_the_html_part_never_markup(db, world):
     assert "evil.example" in html  # ... and so does the HTML, as words:
     assert '<a href="//evil.example' not in html and "<img" not in html
     assert "&lt;a href=" in html and "&lt;img src=" in html
+
+
+def test_the_digest_waits_for_quiet_hours_that_cover_seven_the_same_day():
+    """Quiet 22:00-10:00: the day's digest goes at 10:00, and a reminder held at 08:00 goes in
+    that one, not the next day's; stepping on from a digest gone is the next local day."""
+    reader = User(time_zone="Europe/London", quiet_from=time(22), quiet_until=time(10))
+    eight = datetime(2027, 6, 2, 7, 0, tzinfo=UTC)  # 08:00 BST
+    assert notifications.digest_time(reader, eight) == datetime(2027, 6, 2, 9, 0, tzinfo=UTC)
+    eleven = datetime(2027, 6, 2, 10, 0, tzinfo=UTC)  # 11:00 BST: today's went
+    assert notifications.digest_time(reader, eleven) == datetime(2027, 6, 3, 9, 0, tzinfo=UTC)
+    # in the hour New York's clocks go back, an end already past is not "inside"
+    night = User(time_zone="America/New_York", quiet_from=time(22), quiet_until=time(1, 30))
+    repeated = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)  # 01:10 EST, the second time round
+    assert notifications.quiet_end(night, repeated) is None
+
+
+def test_a_digest_waiting_follows_the_members_change_of_mind(db, world):
+    """Parts already in tomorrow's digest: turned off, they are dropped; back to "now", they
+    go on their own; the digest left empty is not sent. A part is never sent by itself while
+    it waits in a digest."""
+    _choose(world.bob, meetings="digest")
+    meeting = _due_meeting(world, minutes=23 * 60, kinds=["meeting_24h"])
+    emails_send_due()
+    digest = OutboundEmail.objects.get(kind="reminder_digest", to=world.bob.email)
+    [part] = digest.parts.all()
+    assert email_send(part.pk) is False  # a redelivered task leaves it to its digest
+
+    _choose(world.bob, meetings="off")  # one-click unsubscribe, or the account page
+    OutboundEmail.objects.filter(pk=digest.pk).update(send_after=timezone.now())
+    mail.outbox.clear()
+    emails_send_due()
+    assert _to(world.bob, "1 reminder") == [] and _to(world.bob) == []
+    part.refresh_from_db()
+    digest.refresh_from_db()
+    assert part.skipped_at is not None and digest.skipped_at is not None
+    assert meeting.pk == part.context["object"]
+
+
+def test_a_reminder_moved_later_after_the_scan_waits_for_its_new_time(db, world):
+    meeting = _due_meeting(world, kinds=[])  # due now, not yet recorded
+    rows = ReminderDue.objects.filter(object_id=meeting.pk, kind__in=MEETING_REMINDERS)
+    ids = list(rows.values_list("pk", flat=True))  # what the scan found
+    later = timezone.now() + timedelta(days=30)
+    rows.update(due_at=later)  # the meeting moved a month on before the group's task ran
+    assert reminders_group(world.alpha.pk, ids) == 0
+    assert not OutboundEmail.objects.filter(kind__in=MEETING_REMINDERS, to=world.bob.email).exists()
+    assert rows.filter(done_at__isnull=True).count() == 2  # still pending, for their new time
+
+
+def test_a_part_whose_kind_is_back_to_now_goes_on_its_own(db, world):
+    _choose(world.bob, meetings="digest")
+    _due_meeting(world, minutes=23 * 60, kinds=["meeting_24h"])
+    emails_send_due()
+    digest = OutboundEmail.objects.get(kind="reminder_digest", to=world.bob.email)
+    _choose(world.bob, meetings="now")
+    OutboundEmail.objects.filter(pk=digest.pk).update(send_after=timezone.now())
+    mail.outbox.clear()
+    emails_send_due()  # the digest lets it go (and is empty); the same sweep sends it alone
+    emails_send_due()
+    assert len(_to(world.bob)) == 1 and _to(world.bob, "1 reminder") == []
