@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from society import timezones
 from society.timezones import zone_label
@@ -53,3 +56,21 @@ def article(word: str) -> str:
     """`word` with "a" or "an" before it: "an evaluator", "a member"."""
     word = str(word)
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+LINK = re.compile(r"https?://[^\s<>\"']+")
+TRAILING = ".,;:!?)]'\""
+
+
+@register.filter(is_safe=True)
+def links(value: str) -> SafeString:
+    """Plain text as HTML: escaped, with the full http(s) URLs in it (the links we write)
+    made clickable, and nothing else: a name or title that looks like a domain stays text."""
+    text, parts, last = str(value), [], 0
+    for match in LINK.finditer(text):
+        url = match.group(0).rstrip(TRAILING)
+        end = match.start() + len(url)
+        parts += [escape(text[last : match.start()]), format_html('<a href="{0}">{0}</a>', url)]
+        last = end
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # every piece escaped above

@@ -397,3 +397,13 @@ def test_a_part_whose_kind_is_back_to_now_goes_on_its_own(db, world):
     emails_send_due()  # the digest lets it go (and is empty); the same sweep sends it alone
     emails_send_due()
     assert len(_to(world.bob)) == 1 and _to(world.bob, "1 reminder") == []
+
+
+def test_only_full_links_become_links_in_the_html_part():
+    """What a member or an institution's sign-in wrote (a name like a domain) stays text; the
+    links we write are clickable."""
+    from society.templatetags.horizontal import links
+
+    html = links('Dana "reset-your-password.com" <b>Lee</b> asks: https://a.example/x?y=1&z=2.')
+    assert "<a" not in html.split("asks:")[0] and "&lt;b&gt;" in html
+    assert '<a href="https://a.example/x?y=1&amp;z=2">' in html and html.endswith("</a>.")
