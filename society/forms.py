@@ -16,7 +16,7 @@ from . import notifications
 from .inputs import InputPolicyMixin, input_policy_apply
 from .models import GroupApplication, Institution, default_saml_attributes, validate_group_slug
 from .selectors import institution_requiring_sso_for
-from .timezones import zone_names
+from .timezones import zone_is_valid, zone_names
 
 
 def _refuse_if_sso_required(email: str) -> None:
@@ -300,9 +300,14 @@ class AccountForm(InputPolicyMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, current_zone: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in zone_names()]
+        names = list(zone_names())
+        # A member whose stored zone is an old alias ("Asia/Calcutta") keeps it until they
+        # choose another: the list offers it too, so saving their name changes nothing else.
+        if zone_is_valid(current_zone) and current_zone not in names:
+            names.append(current_zone)
+        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in names]
 
 
 class EmailChoicesForm(InputPolicyMixin, forms.Form):

@@ -8,9 +8,12 @@ named next to the time (the `when` filter in `society.templatetags.horizontal`).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from importlib.resources import files
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 # IANA's geographic areas: "America/Los_Angeles" yes, "US/Pacific", "posix/...", "Etc/GMT+5" no.
 AREAS = frozenset(
@@ -31,19 +34,42 @@ UTC = ZoneInfo("UTC")
 
 
 @lru_cache(maxsize=1)
+def _area_names() -> frozenset[str]:
+    """Every Area/Location name this machine's time zone data knows, old aliases included
+    ("Asia/Calcutta" for "Asia/Kolkata"): a stored one is read, never refused."""
+    return frozenset(name for name in available_timezones() if name.split("/", 1)[0] in AREAS)
+
+
+def _canonical_names() -> set[str] | None:
+    """The zones IANA lists by country in zone.tab (no old aliases), from the same time zone
+    data Python reads (the system's, else the tzdata package's); None if it has none."""
+    candidates = [Path(folder) / "zone.tab" for folder in TZPATH]
+    with contextlib.suppress(ModuleNotFoundError):
+        candidates.append(Path(str(files("tzdata").joinpath("zoneinfo", "zone.tab"))))
+    for path in candidates:
+        if path.is_file():
+            rows = (line.split("\t") for line in path.read_text().splitlines())
+            return {row[2].strip() for row in rows if len(row) > 2 and not row[0].startswith("#")}
+    return None
+
+
+@lru_cache(maxsize=1)
 def zone_names() -> tuple[str, ...]:
-    """The zones a member may choose: UTC, then every Area/Location name, sorted."""
-    names = {name for name in available_timezones() if name.split("/", 1)[0] in AREAS}
+    """The zones a member may choose: UTC, then each IANA zone of zone.tab (one name per
+    place: "Asia/Kolkata", not also its old alias "Asia/Calcutta"), sorted."""
+    canonical = _canonical_names()
+    names = _area_names() if canonical is None else _area_names() & canonical
     return ("UTC", *sorted(names))
 
 
 def zone_is_valid(name: object) -> bool:
+    """Whether `name` is a zone we read: one we offer, or an old alias of one."""
     return isinstance(name, str) and name in _zone_set()
 
 
 @lru_cache(maxsize=1)
 def _zone_set() -> frozenset[str]:
-    return frozenset(zone_names())
+    return frozenset({"UTC", *_area_names()})
 
 
 def zone_get(name: object) -> ZoneInfo:

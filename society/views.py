@@ -204,7 +204,7 @@ def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     next_url = safe_redirect_or(request.POST.get("next") or request.GET.get("next"), "")
     if request.method == "POST":
-        form = AccountForm(request.POST)
+        form = AccountForm(request.POST, current_zone=user.time_zone)
         if form.is_valid():
             try:
                 account_settings_save(user=user, **form.cleaned_data)
@@ -214,7 +214,10 @@ def account(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your account is saved."))
                 return redirect(next_url or reverse("account"))
     else:
-        form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+        form = AccountForm(
+            initial={"full_name": user.full_name, "time_zone": user.time_zone},
+            current_zone=user.time_zone,
+        )
     return _account_page(request, form=form, email_form=_email_choices_form(user))
 
 
@@ -275,7 +278,10 @@ def account_email(request: HttpRequest) -> HttpResponse:
         else:
             # Said inside the form's own section, where the page opens (?saved=email).
             return redirect(reverse("account") + "?saved=email#your-email")
-    form = AccountForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
+    form = AccountForm(
+        initial={"full_name": user.full_name, "time_zone": user.time_zone},
+        current_zone=user.time_zone,
+    )
     return _account_page(request, form=form, email_form=email_form, status=400)
 
 

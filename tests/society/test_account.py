@@ -147,6 +147,21 @@ def test_zones_offered_are_real_places_and_utc():
     names = zone_names()
     assert names[0] == "UTC" and "America/Los_Angeles" in names and "Asia/Kolkata" in names
     assert not [n for n in names if n.startswith(("posix/", "right/", "Etc/", "US/"))]
+    # one name per place: old aliases are read but not offered
+    assert "Asia/Calcutta" not in names and "Europe/Kiev" not in names
+    assert zone_get("Asia/Calcutta").key == "Asia/Calcutta"
+
+
+def test_a_member_with_an_old_alias_keeps_it_until_they_choose(db, world, client_for):
+    User.objects.filter(pk=world.bob.pk).update(time_zone="Asia/Calcutta")
+    client = client_for(fresh(world.bob))
+    page = client.get("/account/").text
+    assert '<option value="Asia/Calcutta" selected>' in page
+    saved = client.post("/account/", {"full_name": "Bob Tester", "time_zone": "Asia/Calcutta"})
+    assert saved.status_code == 302 and fresh(world.bob).time_zone == "Asia/Calcutta"
+    client.post("/account/", {"full_name": "Bob Tester", "time_zone": "Asia/Kolkata"})
+    assert fresh(world.bob).time_zone == "Asia/Kolkata"
+    assert "Asia/Calcutta" not in client.get("/account/").text  # gone once left
 
 
 def test_times_name_their_zone_by_abbreviation_or_offset():
