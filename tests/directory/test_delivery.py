@@ -332,3 +332,18 @@ def test_a_join_request_email_goes_only_to_a_point_person_while_it_is_pending(db
     assert rows.filter(to=world.alice.email, skipped_at__isnull=False).exists()
     JoinRequest.objects.filter(pk=request.pk).update(status=JoinRequest.Status.DECLINED)
     assert emails_send_due() == 0
+
+
+def test_a_delivery_task_left_by_the_previous_version_is_honoured_once(db, world):
+    """Deployed while the old version's `directory.post_deliver` task for a post was queued:
+    the task records that post's e-mails in the outbox, and again records nothing twice."""
+    from directory.tasks import post_deliver
+
+    _each(world.carol)
+    post = _post(world)
+    OutboundEmail.objects.filter(kind="directory_post").delete()  # as the old version left it
+    post_deliver(post.pk)
+    post_deliver(post.pk)  # a redelivered task
+    assert OutboundEmail.objects.filter(kind="directory_post").count() == 1
+    assert post_deliver(10**9) == 0  # a post gone meanwhile
+    assert emails_send_due() == 1 and [m.to for m in mail.outbox] == [[world.carol.email]]
