@@ -53,6 +53,19 @@ def reminder_set(
     )
 
 
+def reminders_reopen(*, group: PeerGroup, kinds: list[str], object_id: int) -> int:
+    """Make the reminders of `kinds` whose time came while the group was paused pending again
+    (a resumed group hears of a review it missed). One sent before the pause is not sent
+    again: its outbox key, with the same due time, is already recorded."""
+    return ReminderDue.objects.filter(
+        group=group,
+        kind__in=kinds,
+        object_id=object_id,
+        due_at__lte=timezone.now(),
+        done_at__isnull=False,
+    ).update(done_at=None)
+
+
 def reminder_clear(*, group: PeerGroup, kind: str, object_id: int) -> None:
     ReminderDue.objects.filter(group=group, kind=kind, object_id=object_id).delete()
 

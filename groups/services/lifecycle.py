@@ -20,6 +20,7 @@ from ..models import (
 )
 from .context import current_group, group_row
 from .mission import mission_adopt
+from .reminders import group_reminders_resume
 
 
 @transaction.atomic
@@ -41,8 +42,11 @@ def group_pause_set(*, paused: bool, actor: User) -> PeerGroup:
     group = group_row()
     if group.is_read_only:
         raise ValidationError(_("This group has concluded."))
+    resumed = not paused and group.lifecycle == PeerGroup.Lifecycle.PAUSED
     group.lifecycle = PeerGroup.Lifecycle.PAUSED if paused else PeerGroup.Lifecycle.ACTIVE
     group.save(update_fields=["lifecycle"])
+    if resumed:
+        group_reminders_resume()
     return group
 
 
@@ -114,6 +118,7 @@ def group_reopen(*, actor: User) -> PeerGroup:
     group.lifecycle = PeerGroup.Lifecycle.ACTIVE
     group.concluded_at = None
     group.save(update_fields=["lifecycle", "concluded_at"])
+    group_reminders_resume()
     audit_record(kind=AuditEvent.Kind.GROUP_REOPENED, actor=actor, group=group)
     return group
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from society.reminders import reminder_clear, reminder_set
+from society.reminders import reminder_clear, reminder_set, reminders_reopen
 
 from ..models import Commitment, Meeting
 from ..rules import (
@@ -112,6 +112,17 @@ def mission_review_keep() -> None:
 def charter_review_keep() -> None:
     """Remind every member when the norms are due for a look, at the group's rhythm."""
     _whole_group_keep("charter_review", charter_review_due(current_group()))
+
+
+# What stays true while a group is paused, so a resumed group still hears of it.
+RESUMED_KINDS = ["mission_review", "charter_review", "pp_no_meeting"]
+
+
+def group_reminders_resume() -> int:
+    """A paused or concluded group is active again: a review or the no-meeting nudge that
+    fell due meanwhile (and was not sent, being paused) goes now, if the rule still says so
+    (the renderer checks again when it sends it)."""
+    return reminders_reopen(group=current_group(), kinds=RESUMED_KINDS, object_id=WHOLE_GROUP)
 
 
 def group_reminders_keep() -> int:

@@ -406,3 +406,24 @@ def test_the_backfill_indexes_groups_older_than_the_index_and_is_idempotent(db, 
     assert sorted(ReminderDue.objects.values_list("pk", "kind", "due_at", "done_at")) == snapshot
     with tenant_context(world.alpha):
         assert Commitment.objects.filter(meeting=upcoming).count() == 1
+
+
+def test_a_review_missed_while_paused_is_sent_once_the_group_resumes(db, world):
+    from groups.services.lifecycle import group_pause_set
+
+    with tenant_context(world.alpha):
+        mission_adopt(text="Each of us submits a K award.", actor=world.alice)
+        group_pause_set(paused=True, actor=world.alice)
+    _time_passes(world.alpha, timedelta(days=183))
+    assert _dispatch(world.alpha, "mission_review") == 0  # paused: marked done, not sent
+    with tenant_context(world.alpha):
+        group_pause_set(paused=False, actor=world.alice)
+    recorded = _dispatch(world.alpha, "mission_review")
+    assert recorded >= 3  # every participating member
+    mail.outbox.clear()
+    emails_send_due()
+    assert len(_mail("Time to look at your mission again")) == recorded
+    with tenant_context(world.alpha):  # paused and resumed again: nothing twice
+        group_pause_set(paused=True, actor=world.alice)
+        group_pause_set(paused=False, actor=world.alice)
+    assert _dispatch(world.alpha, "mission_review") == 0
