@@ -305,9 +305,11 @@ class AccountForm(InputPolicyMixin, forms.Form):
         names = list(zone_names())
         # A member whose stored zone is an old alias ("Asia/Calcutta") keeps it until they
         # choose another: the list offers it too, so saving their name changes nothing else.
+        choices = [(name, name.replace("_", " ")) for name in names]
         if zone_is_valid(current_zone) and current_zone not in names:
-            names.append(current_zone)
-        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in names]
+            label = _("%(zone)s (an old name: choose the current one)")
+            choices.append((current_zone, label % {"zone": current_zone.replace("_", " ")}))
+        self.fields["time_zone"].choices = choices
 
 
 class EmailChoicesForm(InputPolicyMixin, forms.Form):

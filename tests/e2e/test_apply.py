@@ -54,7 +54,7 @@ def test_apply_approve_watch_progress_and_enter(
             re.compile(r"^http://rural-educators\.horizontal\.localhost:8765/")
         )
         expect(page.get_by_test_id("group-marker")).to_contain_text(
-            "You are in Rural Educators Circle as point-person"
+            "You are in Rural Educators Circle as a point-person"
         )
         expect(page.locator("main")).to_contain_text("Publish one education paper each this year.")
     finally:

@@ -137,7 +137,7 @@ def test_invitee_picks_their_institution_signs_in_at_its_idp_and_joins_the_group
     page.get_by_role("button", name="Join the group").click()
     expect(page).to_have_url(group_url("alpha"))
     expect(page.get_by_test_id("group-marker")).to_contain_text(
-        "You are in Alpha Peer Group as member"
+        "You are in Alpha Peer Group as a member"
     )
     expect(page.locator("main")).to_contain_text("Dr. Inès Moreau")
     user = User.objects.get(email=INVITEE)

@@ -69,7 +69,7 @@ def test_a_point_person_opens_a_seat_and_a_members_request_goes_through(
         page.goto(link)
         page.get_by_role("button", name="Join the group").click()
         expect(page.get_by_test_id("group-marker")).to_contain_text(
-            "You are in Alpha Peer Group as member"
+            "You are in Alpha Peer Group as a member"
         )
         assert serious_accessibility_violations(page) == []
         assert PeerGroup.objects.get(pk=world.alpha.pk).open_seats == 0  # the seat is taken

@@ -334,10 +334,11 @@ def test_the_code_page_speaks_the_sites_words_and_says_a_wrong_code_is_wrong(db,
     asked = client.post("/accounts/login/code/", {"email": world.bob.email})
     [message] = mail.outbox
     assert message.subject == "[Horizontal Society] Your sign-in code"
+    assert "Your sign-in code:" in message.body and "Hello from" not in message.body
     page = client.get(asked["Location"])
     assert page.status_code == 200
     assert "Enter your sign-in code" in page.text and world.bob.email in page.text
-    assert 'autocomplete="one-time-code"' in page.text
+    assert 'autocomplete="one-time-code" autofocus' in page.text
     wrong = client.post(asked["Location"], {"code": "AAAA-AAAA"})
     assert wrong.status_code == 200
     assert 'class="field-error"' in wrong.text and 'aria-invalid="true"' in wrong.text

@@ -100,7 +100,7 @@ def test_group_pages_are_not_stored_and_carry_a_csp(db, world, client_for):
     response = client_for(world.alice, world.alpha).get("/")
     assert "no-store" in response["Cache-Control"]
     assert "default-src 'self'" in response["Content-Security-Policy"]
-    assert "You are in <strong>Alpha Peer Group</strong> as point-person" in response.text
+    assert "You are in <strong>Alpha Peer Group</strong> as a point-person" in response.text
 
 
 def test_static_files_are_self_hosted(db, client_for):
