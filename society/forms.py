@@ -335,6 +335,7 @@ class EmailChoicesForm(InputPolicyMixin, forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.offered = notifications.choices_for(user)
+        self.offers_group_kinds = any(c.key != "society_admin" for c in self.offered)
         for choice in self.offered:
             self.fields[f"choice_{choice.key}"] = forms.ChoiceField(
                 label=choice.label,

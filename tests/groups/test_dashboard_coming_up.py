@@ -120,3 +120,12 @@ def test_the_point_persons_dashboard_makes_a_fixed_number_of_queries(db, world, 
         asker = UserFactory(email=f"asker{i}@lakeside.edu")
         join_request_create(user=asker, group=alpha, message="Hi")
     assert count() == small
+
+
+def test_attendance_before_any_meeting_says_so_rather_than_zero_percent(db, world, client_for):
+    from groups.models import Meeting
+
+    with tenant_context(world.alpha):
+        Meeting.objects.all().delete()
+    page = client_for(world.erin, world.alpha).get("/attendance/").text  # the evaluator
+    assert "No meeting has been held in this period yet" in page and "0 %" not in page

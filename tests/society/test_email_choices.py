@@ -80,6 +80,7 @@ def test_a_member_chooses_per_kind_and_quiet_hours_on_the_account_page(db, world
     assert "choice_point_person" in client_for(world.alice).get("/account/").text
     admin_page = client_for(world.sam).get("/account/").text  # a society admin in no group
     assert "choice_society_admin" in admin_page and "choice_meetings" not in admin_page
+    assert "notices from your groups" not in admin_page and "one hour before" not in admin_page
 
     saved = client.post(
         "/account/email/",
