@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -159,5 +160,8 @@ def group_invitation(email: OutboundEmail) -> EmailMessage:
                 "expires_at": invitation.expires_at,
             },
         )
-    subject = _("Invitation to join %(group)s") % {"group": group.name}
+    # Prefixed with the society's name: the invitee may not know the group's name yet.
+    subject = f"[{settings.SOCIETY_NAME}] " + _("Invitation to join %(group)s") % {
+        "group": group.name
+    }
     return EmailMessage(subject=subject, body=body, to=[invitation.email])

@@ -21,7 +21,7 @@ from tests.conftest import fresh
 from tests.crossschema.test_reminder_kinds import _time_passes
 from tests.society.factories import UserFactory
 
-NUDGES = "For the point-persons"
+NUDGES = "For you as point-person"
 
 
 def _held(world, days_ago: int) -> Meeting:

@@ -177,6 +177,7 @@ def test_inviting_an_address_again_replaces_the_invitation_still_pending(db, wor
 def test_an_evaluator_is_invited_as_an_evaluator(db, world, client_for):
     _invite(client_for(world.alice, world.alpha), "eval@lakeside.edu", "evaluator")
     assert "as an evaluator." in mail.outbox[-1].body
+    assert mail.outbox[-1].subject == "[Horizontal Society] Invitation to join Alpha Peer Group"
     invitee = User.objects.get(email="eval@lakeside.edu")
     page = client_for(invitee, world.alpha).get(f"/invitations/{_token_from_mail()}/")
     assert "invites you to join as an evaluator." in page.text
