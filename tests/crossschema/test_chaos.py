@@ -12,7 +12,6 @@ import signal
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
@@ -21,11 +20,11 @@ from django_tenants.utils import tenant_context
 
 from crossschema.provisioning import PROVISION_SWEEP_AFTER
 from groups.models import Meeting
-from groups.services.meetings import meeting_schedule
 from groups.services.reminders import MEETING_REMINDERS
 from society.models import GroupApplication, OutboundEmail, PeerGroup, ReminderDue
 from society.services import application_submit
 from tests.conftest import wait_for
+from tests.meetings import meeting_held, meetings_due
 from tests.society.test_applications import _cleanup, draft
 from tests.society.test_outbox_chaos import (  # noqa: F401 (broker is a fixture)
     _all_sent,
@@ -35,35 +34,6 @@ from tests.society.test_outbox_chaos import (  # noqa: F401 (broker is a fixture
     _worker,
     broker,
 )
-
-
-def _due_meetings(world, count: int, title: str) -> list[Meeting]:
-    """`count` meetings scheduled ahead through the group's services; then time passes and
-    they start within the hour, so both reminders of each are due."""
-    meetings = []
-    with tenant_context(world.alpha):
-        for n in range(count):
-            meetings.append(
-                meeting_schedule(
-                    title=f"{title} {n}",
-                    starts_at=timezone.now() + timedelta(days=3, minutes=n),
-                    duration_minutes=60,
-                    link="",
-                    actor=world.alice,
-                )
-            )
-        for n, meeting in enumerate(meetings):
-            starts = timezone.now() + timedelta(minutes=30 + n)
-            Meeting.objects.filter(pk=meeting.pk).update(starts_at=starts)
-            for kind, before in MEETING_REMINDERS.items():
-                ReminderDue.objects.filter(
-                    group=world.alpha, kind=kind, object_id=meeting.pk
-                ).update(due_at=starts - before)
-    # Their invitations went days ago, as far as this test is concerned.
-    OutboundEmail.objects.filter(
-        kind="meeting_invitation", context__meeting__in=[m.pk for m in meetings]
-    ).delete()
-    return meetings
 
 
 def _reminders(meetings) -> list[OutboundEmail]:
@@ -86,7 +56,7 @@ def test_a_worker_killed_mid_batch_of_reminders_loses_none(committed, world, bro
     from config.celery import app
 
     redis, queue = broker
-    meetings = _due_meetings(world, 7, f"Killed {uuid.uuid4().hex[:4]}")  # 42 reminders
+    meetings = meetings_due(world, 7, f"Killed {uuid.uuid4().hex[:4]}")  # 42 reminders
     smtp_port = _free_port()
     try:
         # Slow (0.3 s a message), so the kill lands while a reminder is being sent.
@@ -137,17 +107,8 @@ def test_redis_down_no_page_fails_and_afterwards_everything_arrives_once(
     started_at = timezone.now()
     application = draft(world)
     application_submit(application=application, actor=world.olivia)
-    meetings = _due_meetings(world, 1, f"Outage {uuid.uuid4().hex[:4]}")
-    with tenant_context(world.alpha):
-        past = meeting_schedule(
-            title="Held yesterday",
-            starts_at=timezone.now() + timedelta(days=5),
-            duration_minutes=60,
-            link="",
-            actor=world.alice,
-        )
-        Meeting.objects.filter(pk=past.pk).update(starts_at=timezone.now() - timedelta(days=1))
-    OutboundEmail.objects.filter(kind="meeting_invitation", context__meeting=past.pk).delete()
+    meetings = meetings_due(world, 1, f"Outage {uuid.uuid4().hex[:4]}")
+    past = meeting_held(world, "Held yesterday")
     meetings.append(past)
     smtp_port = _free_port()
     try:

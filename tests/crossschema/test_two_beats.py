@@ -19,7 +19,8 @@ from groups.models import Meeting
 from groups.services.reminders import MEETING_REMINDERS
 from society.models import OutboundEmail, ReminderDue
 from society.reminders import reminders_due
-from tests.crossschema.test_chaos import _due_meetings, _forget
+from tests.crossschema.test_chaos import _forget
+from tests.meetings import meetings_due
 
 
 def _at_once(work, count: int = 2) -> list:
@@ -46,7 +47,7 @@ def _at_once(work, count: int = 2) -> list:
 
 
 def test_two_beats_at_once_record_and_send_each_reminder_once(committed, world):
-    meetings = _due_meetings(world, 3, "Two beats")
+    meetings = meetings_due(world, 3, "Two beats")
     try:
         due = [r for r in reminders_due() if r.object_id in {m.pk for m in meetings}]
         ids = [r.pk for r in due]
@@ -76,7 +77,7 @@ def test_two_beats_at_once_record_and_send_each_reminder_once(committed, world):
 def test_the_due_time_in_the_key_lets_a_moved_meeting_be_reminded_again(committed, world):
     """The ledger's key holds the due time: the same reminder recorded again (a rerun) is one
     row; the meeting moved (a new due time) is a new reminder."""
-    [meeting] = _due_meetings(world, 1, "Moved")
+    [meeting] = meetings_due(world, 1, "Moved")
     try:
         ids = list(
             ReminderDue.objects.filter(group=world.alpha, object_id=meeting.pk).values_list(

@@ -21,34 +21,26 @@ from django_tenants.utils import tenant_context
 from crossschema.outbox import email_send, emails_send_due
 from crossschema.reminders import reminders_group
 from groups.models import Meeting
-from groups.services.meetings import agenda_notes_record, commitment_add, meeting_schedule
+from groups.services.meetings import agenda_notes_record, commitment_add
 from groups.services.reminders import MEETING_REMINDERS
 from society import notifications
 from society.models import OutboundEmail, ReminderDue, User
 from tests.conftest import fresh, host_of
+from tests.meetings import meeting_held, meetings_due
 
 SECRET = "CANARY-job-offer-7d2e"
 
 
 def _due_meeting(world, *, minutes: int = 30, kinds=tuple(MEETING_REMINDERS)) -> Meeting:
-    """A meeting scheduled days ahead, then time passes: it starts in `minutes`, so both its
-    reminders (24 hours and 1 hour before) are due; they are recorded in the outbox."""
+    """A meeting scheduled days ahead, with a confidential note; then time passes: it starts
+    in `minutes`, so both its reminders (24 hours and 1 hour before) are due; those of `kinds`
+    are recorded in the outbox."""
+    [meeting] = meetings_due(world, 1, "Aims review", minutes=minutes)
     with tenant_context(world.alpha):
-        meeting = meeting_schedule(
-            title="Aims review",
-            starts_at=timezone.now() + timedelta(days=3),
-            duration_minutes=60,
-            link="",
-            actor=world.alice,
-        )
         item = meeting.agenda.first()
         agenda_notes_record(item=item, notes=SECRET, confidential=True, actor=world.alice)
-        starts = timezone.now() + timedelta(minutes=minutes)
-        Meeting.objects.filter(pk=meeting.pk).update(starts_at=starts)
-    rows = ReminderDue.objects.filter(object_id=meeting.pk, kind__startswith="meeting_")
-    for kind, before in MEETING_REMINDERS.items():
-        rows.filter(kind=kind).update(due_at=starts - before)
-    reminders_group(world.alpha.pk, list(rows.filter(kind__in=kinds).values_list("pk", flat=True)))
+    rows = ReminderDue.objects.filter(object_id=meeting.pk, kind__in=kinds)
+    reminders_group(world.alpha.pk, list(rows.values_list("pk", flat=True)))
     return meeting
 
 
@@ -317,16 +309,9 @@ def test_what_members_type_is_text_in_the_html_part_never_markup(db, world):
         '<a href="//evil.example/login" style="background:#1f4e8c">Confirm</a>'
         '<img src=//t.example/p.png> & "aims"'
     )
+    earlier = meeting_held(world, "Earlier")
     with tenant_context(world.alpha):
-        earlier = meeting_schedule(
-            title="Earlier",
-            starts_at=timezone.now() + timedelta(days=1),
-            duration_minutes=60,
-            link="",
-            actor=world.alice,
-        )
         commitment_add(meeting=earlier, owner=world.bob, text=hostile, actor=world.alice)
-        Meeting.objects.filter(pk=earlier.pk).update(starts_at=timezone.now() - timedelta(days=1))
     meeting = _due_meeting(world)
     with tenant_context(world.alpha):
         Meeting.objects.filter(pk=meeting.pk).update(title=f"Draft {hostile}")

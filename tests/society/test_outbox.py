@@ -10,11 +10,8 @@ from datetime import timedelta
 
 from django.core import mail
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from crossschema.outbox import email_send, emails_send_due
-from groups.models import Meeting
-from groups.services.meetings import meeting_schedule
 from society.models import (
     ApplicationEvent,
     GroupApplication,
@@ -25,6 +22,7 @@ from society.models import (
 from society.outbox import KEEP_SENT, email_enqueue, emails_purge, retry_delay
 from society.services import application_submit, identity_confirmation_request
 from tests.conftest import smtp_received, text_of, wait_for
+from tests.meetings import meeting_held
 from tests.society.test_applications import _cleanup, draft
 
 
@@ -166,15 +164,7 @@ def test_with_the_mail_server_down_approvals_and_minutes_succeed_and_mail_follow
 ):
     application = draft(world)
     application_submit(application=application, actor=world.olivia)
-    with tenant_context(world.alpha):
-        held = meeting_schedule(
-            title="Held on Monday",
-            starts_at=timezone.now() + timedelta(days=2),
-            duration_minutes=60,
-            link="",
-            actor=world.alice,
-        )
-        Meeting.objects.filter(pk=held.pk).update(starts_at=timezone.now() - timedelta(days=1))
+    held = meeting_held(world, "Held on Monday")
     since = timezone.now()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
