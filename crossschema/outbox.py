@@ -60,6 +60,27 @@ def _recipient(email: OutboundEmail) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
 
 
+def _skip(email: OutboundEmail, *fields: str) -> None:
+    """Not to be sent: it no longer applies, or its reader does not want it."""
+    email.skipped_at = timezone.now()
+    email.save(update_fields=["skipped_at", *fields])
+
+
+def _attempt_failed(email: OutboundEmail, error: Exception, *fields: str) -> None:
+    """Count a failed attempt and wait longer before the next (MAX_ATTEMPTS ends them)."""
+    email.attempts += 1
+    email.last_error = type(error).__name__[:100]
+    email.send_after = timezone.now() + retry_delay(email.attempts)
+    email.save(update_fields=["attempts", "last_error", "send_after", *fields])
+    logger.warning(
+        "E-mail %s (%s) not sent, attempt %s: %s",
+        email.pk,
+        email.kind,
+        email.attempts,
+        type(error).__name__,
+    )
+
+
 def _held(email: OutboundEmail, user: User | None) -> bool:
     """Apply the reader's choices to a reminder about to go (society.notifications): off, it
     is dropped; taken as a digest, it joins the next one; inside quiet hours (the 1-hour
@@ -67,13 +88,11 @@ def _held(email: OutboundEmail, user: User | None) -> bool:
     if user is None or email.kind not in notifications.KIND_CHOICE:
         return False
     delivery = notifications.delivery_of(user, email.kind)
-    if delivery == notifications.OFF:
-        email.skipped_at = timezone.now()
-        email.save(update_fields=["skipped_at"])
-        return True
-    if delivery == notifications.DIGEST and email.kind in notifications.QUIET_HOURS_EXEMPT:
-        email.skipped_at = timezone.now()  # the 1-hour reminder would come after the meeting
-        email.save(update_fields=["skipped_at"])
+    # Off; or the 1-hour meeting reminder, which in a digest would come after the meeting.
+    if delivery == notifications.OFF or (
+        delivery == notifications.DIGEST and email.kind in notifications.QUIET_HOURS_EXEMPT
+    ):
+        _skip(email)
         return True
     if delivery == notifications.DIGEST:
         email_into_digest(email, user)
@@ -96,8 +115,9 @@ def _digest_follow_choices(digest: OutboundEmail, user: User | None) -> None:
             continue
         part.digest = None
         if delivery == notifications.OFF:
-            part.skipped_at = timezone.now()
-        part.save(update_fields=["digest", "skipped_at"])
+            _skip(part, "digest")
+        else:
+            part.save(update_fields=["digest"])
 
 
 def reminder_digest(email: OutboundEmail) -> EmailMessage:
@@ -116,16 +136,11 @@ def reminder_digest(email: OutboundEmail) -> EmailMessage:
         except SoftTimeLimitExceeded:
             raise
         except EmailNoLongerApplies:
-            part.skipped_at = timezone.now()
-            part.save(update_fields=["skipped_at"])
+            _skip(part)
             continue
         except Exception as error:  # it leaves the digest and is retried on its own
             part.digest = None
-            part.attempts += 1
-            part.last_error = type(error).__name__[:100]
-            part.send_after = timezone.now() + retry_delay(part.attempts)
-            part.save(update_fields=["digest", "attempts", "last_error", "send_after"])
-            logger.warning("Digest part %s (%s) not rendered", part.pk, part.kind)
+            _attempt_failed(part, error, "digest")
             continue
         sections.append(
             {"subject": str.__str__(message.subject), "body": str.__str__(message.body).strip()}
@@ -230,8 +245,7 @@ def email_send(email_id: int) -> bool:
         except SoftTimeLimitExceeded:
             raise
         except EmailNoLongerApplies:
-            email.skipped_at = timezone.now()
-            email.save(update_fields=["skipped_at"])
+            _skip(email)
             # a digest of nothing: none of its parts applies any more either
             email.parts.filter(sent_at__isnull=True, skipped_at__isnull=True).update(
                 skipped_at=email.skipped_at
@@ -239,18 +253,8 @@ def email_send(email_id: int) -> bool:
             return False
         except Exception as error:
             # A refusing mail server, or what the e-mail was about is gone (a deleted row): an
-            # attempt is counted either way, and MAX_ATTEMPTS ends the retries.
-            email.attempts += 1
-            email.last_error = type(error).__name__[:100]
-            email.send_after = timezone.now() + retry_delay(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "send_after"])
-            logger.warning(
-                "E-mail %s (%s) not sent, attempt %s: %s",
-                email.pk,
-                email.kind,
-                email.attempts,
-                type(error).__name__,
-            )
+            # attempt is counted either way.
+            _attempt_failed(email, error)
             return False
         email.sent_at = timezone.now()
         email.attempts += 1
