@@ -118,11 +118,17 @@ def _due(email: OutboundEmail) -> datetime:
     return datetime.fromisoformat(email.context["due"])
 
 
+def _active() -> None:
+    """A paused or concluded group gets no reminders."""
+    if current_group().lifecycle != current_group().Lifecycle.ACTIVE:
+        raise EmailNoLongerApplies
+
+
 def _still(email: OutboundEmail, due_now: datetime | None) -> None:
     """The group is active and the reminder is still due at the time it was recorded for
     (moved, reviewed, answered: a later one tells, or none)."""
-    group = current_group()
-    if group.lifecycle != group.Lifecycle.ACTIVE or due_now != _due(email):
+    _active()
+    if due_now != _due(email):
         raise EmailNoLongerApplies
 
 
@@ -258,8 +264,7 @@ def attendance_recipients(meeting_id: int) -> list[User]:
 
 
 def pp_attendance(email: OutboundEmail) -> EmailMessage:
-    if current_group().lifecycle != current_group().Lifecycle.ACTIVE:
-        raise EmailNoLongerApplies
+    _active()
     low = attendance_low()
     if not low or low["latest"] != email.context["object"]:
         raise EmailNoLongerApplies  # corrected since, or a later meeting's nudge tells
@@ -292,8 +297,7 @@ def pp_join_request(email: OutboundEmail) -> EmailMessage:
     request = _join_request_pending(email.context["object"])
     if request is None:
         raise EmailNoLongerApplies  # answered (or withdrawn) meanwhile
-    if current_group().lifecycle != current_group().Lifecycle.ACTIVE:
-        raise EmailNoLongerApplies
+    _active()
     user, _membership = reader(email, POINT_PERSON)
     return _message(
         user,
