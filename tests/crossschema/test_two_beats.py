@@ -21,6 +21,7 @@ from society.models import OutboundEmail, ReminderDue
 from society.reminders import reminders_due
 from tests.crossschema.test_chaos import _forget
 from tests.meetings import meetings_due
+from tests.society.test_outbox_chaos import broker  # noqa: F401 (a fixture)
 
 
 def _at_once(work, count: int = 2) -> list:
@@ -46,7 +47,11 @@ def _at_once(work, count: int = 2) -> list:
     return results
 
 
-def test_two_beats_at_once_record_and_send_each_reminder_once(committed, world):
+def test_two_beats_at_once_record_and_send_each_reminder_once(
+    committed,
+    world,
+    broker,  # noqa: F811 (a Redis of its own: the session's worker takes no send task here)
+):
     meetings = meetings_due(world, 3, "Two beats")
     try:
         due = [r for r in reminders_due() if r.object_id in {m.pk for m in meetings}]
